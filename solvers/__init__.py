@@ -1,0 +1,47 @@
+"""Evaluate nonlinear state space models ``s_t = f(s_{t-1}, u_t)`` in parallel over time.
+
+The DEER family (PAPER.md §2) and the sequential rollout behind one entry point,
+:func:`evaluate`, which returns a :class:`Solution`. The parallel affine scans the Newton
+family is built on are public too.
+"""
+
+from ._evaluate import evaluate, merit_terms
+from ._pcr import solve_affine_pcr
+from ._scan import affine_scan, compose_affine, compose_affine_diagonal, solve_affine
+from ._solution import Solution, Status
+from ._solvers import (
+    DEER,
+    AbstractSolver,
+    DampedDEER,
+    DeepPCR,
+    GradientDescent,
+    Jacobi,
+    Picard,
+    QuasiDEER,
+    Sequential,
+    shift,
+    value_and_jacobian,
+)
+
+__all__ = [
+    "evaluate",
+    "merit_terms",
+    "Solution",
+    "Status",
+    "AbstractSolver",
+    "DEER",
+    "QuasiDEER",
+    "DampedDEER",
+    "DeepPCR",
+    "Picard",
+    "Jacobi",
+    "GradientDescent",
+    "Sequential",
+    "affine_scan",
+    "solve_affine",
+    "solve_affine_pcr",
+    "compose_affine",
+    "compose_affine_diagonal",
+    "shift",
+    "value_and_jacobian",
+]
