@@ -1,1 +1,6 @@
-"""Not implemented yet: see the open issues."""
+"""Cross-check the theory against measurement on built-in systems and on any system a user brings."""
+
+from . import systems
+from ._system import System
+
+__all__ = ["System", "systems"]
