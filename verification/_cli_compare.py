@@ -84,7 +84,7 @@ def run(args) -> int:
     print(header)
     print("-" * len(header))
     for name, solver in zip(names, solvers, strict=True):
-        def call():
+        def call(solver=solver):
             sol = S.evaluate(system.f, system.s0, system.inputs, solver, init=init, tol=tol)
             jax.block_until_ready(sol.states)
             return sol
