@@ -9,11 +9,13 @@ References: PAPER.md §4, Proposition 1 (μ = inf σ_min(J)²) and Theorem 2.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from ._operators import ResidualOperator, residual_jacobian
-from ._validate import as_jacobians, check_int, check_key, pytree_dataclass
+from ._validate import as_float_array, as_jacobians, check_int, check_key, check_range, pytree_dataclass
 
 __all__ = [
     "SingularValueEstimate",
@@ -72,10 +74,12 @@ def _lanczos_top(apply, v0, krylov_dim: int, max_restarts: int, rtol):
         V = jnp.zeros((m + 1, n), dtype).at[0].set(v / jnp.linalg.norm(v))
         alpha = jnp.zeros((m,), dtype)
         beta = jnp.zeros((m,), dtype)
+        raw = jnp.zeros((m,), dtype)  # unthresholded β_j: the Ritz residuals use them
+        ends = jnp.zeros((m,), bool)  # where the tridiagonal matrix splits (breakdown)
         rows = jnp.arange(m + 1)
 
         def body(j, state):
-            V, alpha, beta, scale = state
+            V, alpha, beta, raw, ends, scale = state
             v = V[j]
             w = apply(v)
             a = v @ w
@@ -87,14 +91,17 @@ def _lanczos_top(apply, v0, krylov_dim: int, max_restarts: int, rtol):
             scale = jnp.maximum(scale, jnp.abs(a) + b)
             ok = b > 10 * eps * scale  # otherwise an invariant subspace was found
             V = V.at[j + 1].set(jnp.where(ok, w / jnp.where(ok, b, 1.0), 0.0))
-            return V, alpha.at[j].set(a), beta.at[j].set(jnp.where(ok, b, 0.0)), scale
+            return (V, alpha.at[j].set(a), beta.at[j].set(jnp.where(ok, b, 0.0)), raw.at[j].set(b),
+                    ends.at[j].set(~ok | (j == m - 1)), scale)
 
-        V, alpha, beta, _ = jax.lax.fori_loop(0, m, body, (V, alpha, beta, jnp.zeros((), dtype)))
+        init = (V, alpha, beta, raw, ends, jnp.zeros((), dtype))
+        V, alpha, beta, raw, ends, _ = jax.lax.fori_loop(0, m, body, init)
         Tm = jnp.diag(alpha) + jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
         evals, evecs = jnp.linalg.eigh(Tm)
         z = evecs[:, -1]
         theta = evals[-1]
-        resid = jnp.abs(beta[-1] * z[-1])
+        # ‖A y − θ y‖ for the Ritz vector y: the neglected couplings at every split point.
+        resid = jnp.sqrt(jnp.sum(jnp.where(ends, (raw * z) ** 2, 0.0)))
         return theta, resid, V[:m].T @ z
 
     def cond(state):
@@ -111,31 +118,41 @@ def _lanczos_top(apply, v0, krylov_dim: int, max_restarts: int, rtol):
     return theta, resid, it * m
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 6))
 def _iterative(jacobians, key, which, krylov_dim, max_restarts, tol, parallel):
     op = ResidualOperator(jacobians, parallel)
     T, D, _ = jacobians.shape
     n = T * D
     dtype = jacobians.dtype
     m = min(n, krylov_dim)
-    rtol = (1e3 * jnp.finfo(dtype).eps) if tol is None else tol
+    rtol = jnp.asarray(tol, dtype)
     v0 = jax.random.normal(key, (n,), dtype)
     if which == "max":
         apply = lambda v: op.rmatvec(op.matvec(v.reshape(T, D))).reshape(n)  # noqa: E731
     else:
         apply = lambda v: op.solve(op.rsolve(v.reshape(T, D))).reshape(n)  # noqa: E731
     theta, resid, iters = _lanczos_top(apply, v0, m, max_restarts, rtol)
+    # Some eigenvalue lies in [θ − r, θ + r]; in relative terms for σ = θ^{±1/2} (stable for
+    # tiny r/θ), never below the rounding level eps·σ.
+    rel = resid / theta
+    eps = jnp.finfo(dtype).eps
     if which == "max":
         value = jnp.sqrt(theta)
-        accuracy = jnp.sqrt(theta + resid) - value
+        accuracy = value * jnp.maximum(jnp.expm1(0.5 * jnp.log1p(rel)), eps)
     else:
         value = 1.0 / jnp.sqrt(theta)
-        low = theta - resid
-        accuracy = jnp.where(low > 0, 1.0 / jnp.sqrt(jnp.where(low > 0, low, 1.0)) - value, jnp.inf)
+        safe = jnp.where(rel < 1, rel, 0.0)
+        accuracy = jnp.where(rel < 1, value * jnp.maximum(jnp.expm1(-0.5 * jnp.log1p(-safe)), eps), jnp.inf)
     return SingularValueEstimate(value, accuracy, iters, "lanczos")
 
 
+@jax.jit
+def _svals(jacobians):
+    return jnp.linalg.svd(residual_jacobian(jacobians), compute_uv=False)
+
+
 def _dense(jacobians, which):
-    s = jnp.linalg.svd(residual_jacobian(jacobians), compute_uv=False)
+    s = _svals(jacobians)
     n = s.shape[0]
     accuracy = n * jnp.finfo(s.dtype).eps * s[0]
     value = s[0] if which == "max" else s[-1]
@@ -150,7 +167,9 @@ def _sigma(jacobians, which, method, key, krylov_dim, max_restarts, tol, paralle
         return _dense(jacobians, which)
     krylov_dim = check_int(krylov_dim, "krylov_dim", minimum=2)
     max_restarts = check_int(max_restarts, "max_restarts", minimum=0)
-    return _iterative(jacobians, key, which, krylov_dim, max_restarts, tol, bool(parallel))
+    rtol = 1e3 * float(jnp.finfo(jacobians.dtype).eps) if tol is None else tol
+    check_range(as_float_array(rtol, "tol"), "tol", low=0, low_open=True)
+    return _iterative(jacobians, key, which, krylov_dim, max_restarts, rtol, bool(parallel))
 
 
 def sigma_min(jacobians, *, method: str = "auto", key=None, krylov_dim: int = 40,
@@ -243,7 +262,7 @@ def condition_number(jacobians, *, method: str = "auto", key=None, **kwargs):
     T, D, _ = jacobians.shape
     method = _pick_method(method, T * D, key)
     if method == "dense":
-        s = jnp.linalg.svd(residual_jacobian(jacobians), compute_uv=False)
+        s = _svals(jacobians)
         return s[0] / s[-1]
     k1, k2 = jax.random.split(key)
     hi = sigma_max(jacobians, method=method, key=k1, **kwargs).value

@@ -8,6 +8,8 @@ References: PAPER.md §3 (definition, Algorithm 1, burn-in condition eq. (10)).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -38,6 +40,58 @@ def _renormalise(V):
     return V / safe[..., None], jnp.log(g)
 
 
+@functools.partial(jax.jit, static_argnums=(3, 4, 5))
+def _lle_core(jacobians, key, dt, num_vectors, burn_in, lengths):
+    T, D, _ = jacobians.shape
+    U0 = _unit_vectors(key, num_vectors, D, jacobians.dtype)
+    return _average_rate(_growth_logs(jacobians, U0), T, burn_in, dt, lengths)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7))
+def _along_core(f, s0, key, inputs, dt, num_vectors, burn_in, lengths):
+    T = jax.tree_util.tree_leaves(inputs)[0].shape[0]
+    U0 = _unit_vectors(key, num_vectors, s0.shape[0], s0.dtype)
+    return _average_rate(_along_logs(f, s0, U0, inputs), T, burn_in, dt, lengths)
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _spectrum_core(jacobians, Q0, dt, burn_in, k):
+    T = jacobians.shape[0]
+    logs = _qr_logs(jacobians, Q0)
+    logs = jnp.where((jnp.arange(T) >= burn_in)[:, None], logs, 0.0)
+    rates = jnp.sum(logs, axis=0) / ((T - burn_in) * dt)
+    return jnp.sort(rates)[::-1][:k]
+
+
+def _growth_logs(jacobians, U0):
+    """log ‖J_t u_{t−1}‖ for every step and start vector, ``(T, num_vectors)``."""
+
+    def step(U, J):
+        return _renormalise(U @ J.T)
+
+    return jax.lax.scan(step, U0, jacobians)[1]
+
+
+def _qr_logs(jacobians, Q0):
+    """log |diag R_t| of the QR recursion ``Q_t R_t = J_t Q_{t−1}``, ``(T, k)``."""
+
+    def step(Q, J):
+        Q, R = jnp.linalg.qr(J @ Q)
+        return Q, jnp.log(jnp.abs(jnp.diagonal(R)))
+
+    return jax.lax.scan(step, Q0, jacobians)[1]
+
+
+def _along_logs(f, s0, U0, inputs):
+    def step(carry, u):
+        s, U = carry
+        s_next, jvp = jax.linearize(lambda x: f(x, u), s)
+        U, logg = _renormalise(jax.vmap(jvp)(U))
+        return (s_next, U), logg
+
+    return jax.lax.scan(step, (s0, U0), inputs)[1]
+
+
 def _check_lengths(lengths, T: int, burn_in: int):
     if lengths is None:
         return None
@@ -61,8 +115,8 @@ def _average_rate(logs, T: int, burn_in: int, dt, lengths):
         total = jnp.sum(logs, axis=0)
         return jnp.mean(total) / ((T - burn_in) * dt)
     cum = jnp.cumsum(logs, axis=0)  # (T, k); prefix sums give every length from one pass
-    idx = jnp.asarray(lengths) - 1
-    rates = cum[idx] / ((jnp.asarray(lengths) - burn_in)[..., None] * dt)
+    idx = np.asarray(lengths) - 1
+    rates = cum[idx] / ((np.asarray(lengths) - burn_in)[..., None] * dt)
     return jnp.mean(rates, axis=-1)
 
 
@@ -108,14 +162,8 @@ def lle(jacobians, *, key, num_vectors: int = 3, burn_in: int = 0, dt=1.0, lengt
     dt = check_dt(dt)
     scalar_length = lengths is not None and np.ndim(lengths) == 0
     lengths = _check_lengths(lengths, T, burn_in)
-    U0 = _unit_vectors(key, num_vectors, D, jacobians.dtype)
-
-    def step(U, J):
-        U, logg = _renormalise(U @ J.T)
-        return U, logg
-
-    _, logs = jax.lax.scan(step, U0, jacobians)
-    out = _average_rate(logs, T, burn_in, dt, lengths)
+    lengths = None if lengths is None else tuple(int(n) for n in np.atleast_1d(lengths))
+    out = _lle_core(jacobians, key, dt, num_vectors, burn_in, lengths)
     return out.reshape(()) if scalar_length else out
 
 
@@ -166,16 +214,8 @@ def lle_along(f, s0, inputs, *, key, num_vectors: int = 3, burn_in: int = 0, dt=
         raise ValueError(
             f"f: expected f(s_prev, u_t) to return shape {s0.shape}, got {getattr(out_shape, 'shape', out_shape)}"
         )
-    U0 = _unit_vectors(key, num_vectors, s0.shape[0], s0.dtype)
-
-    def step(carry, u):
-        s, U = carry
-        s_next, jvp = jax.linearize(lambda x: f(x, u), s)
-        U, logg = _renormalise(jax.vmap(jvp)(U))
-        return (s_next, U), logg
-
-    _, logs = jax.lax.scan(step, (s0, U0), inputs)
-    out = _average_rate(logs, T, burn_in, dt, lengths)
+    lengths = None if lengths is None else tuple(int(n) for n in np.atleast_1d(lengths))
+    out = _along_core(f, s0, key, inputs, dt, num_vectors, burn_in, lengths)
     return out.reshape(()) if scalar_length else out
 
 
@@ -213,15 +253,7 @@ def lyapunov_spectrum(jacobians, k=None, *, burn_in: int = 0, dt=1.0, key=None):
         Q0, _ = jnp.linalg.qr(jax.random.normal(key, (D, k), dtype=jacobians.dtype))
     else:
         Q0 = jnp.eye(D, dtype=jacobians.dtype)
-
-    def step(Q, J):
-        Q, R = jnp.linalg.qr(J @ Q)
-        return Q, jnp.log(jnp.abs(jnp.diagonal(R)))
-
-    _, logs = jax.lax.scan(step, Q0, jacobians)
-    logs = jnp.where((jnp.arange(T) >= burn_in)[:, None], logs, 0.0)
-    rates = jnp.sum(logs, axis=0) / ((T - burn_in) * dt)
-    return jnp.sort(rates)[::-1][:k]
+    return _spectrum_core(jacobians, Q0, dt, burn_in, k)
 
 
 @pytree_dataclass(meta=("exact", "max_window", "start"))
@@ -287,7 +319,15 @@ def burn_in_constants(jacobians, lam, *, max_window=None, start: int = 2):
         one = jnp.ones((), dtype)
         zero = jnp.zeros((), dtype)
         return BurnInConstants(one, one, zero, zero, exact, 0, start)
-    D = Js.shape[-1]
+    log_a, log_b = _window_extremes(Js, lam, K)
+    return BurnInConstants(jnp.exp(log_a), jnp.exp(log_b), log_a, log_b, exact, K, start)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _window_extremes(Js, lam, K: int):
+    """max and min over windows of length 0..K of ``log ‖J_{i+k−1}⋯J_i‖ − λk``."""
+    n, D, _ = Js.shape
+    dtype = Js.dtype
     idx = jnp.arange(n)
 
     def step(carry, k):
@@ -308,4 +348,4 @@ def burn_in_constants(jacobians, lam, *, max_window=None, start: int = 2):
     zero = jnp.zeros((), dtype)  # k = 0: the empty product has norm 1, ratio 1
     init = (Q0, jnp.zeros((n,), dtype), zero, zero)
     (_, _, log_a, log_b), _ = jax.lax.scan(step, init, jnp.arange(1, K + 1))
-    return BurnInConstants(jnp.exp(log_a), jnp.exp(log_b), log_a, log_b, exact, K, start)
+    return log_a, log_b

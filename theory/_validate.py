@@ -37,7 +37,10 @@ def is_concrete(*xs) -> bool:
 
 def float_dtype(*xs):
     """The floating dtype results should have: that of the inputs, at least the default float."""
-    return jnp.result_type(*[jnp.asarray(x).dtype for x in xs], float)
+    # Python scalars are weakly typed: they do not promote float32 arrays to float64.
+    vals = [x if isinstance(x, (int, float)) or hasattr(x, "dtype") else jnp.asarray(x) for x in xs]
+    dt = jnp.result_type(*vals, float)
+    return dt if jnp.issubdtype(dt, jnp.floating) else jnp.result_type(float)
 
 
 def as_float_array(x, name: str, dtype=None):
