@@ -7,7 +7,15 @@ family is built on are public too.
 
 from ._evaluate import evaluate, merit_terms
 from ._pcr import solve_affine_pcr
-from ._scan import affine_scan, compose_affine, compose_affine_diagonal, solve_affine
+from ._scan import (
+    SCAN_METHODS,
+    affine_scan,
+    compose_affine,
+    compose_affine_diagonal,
+    default_scan_method,
+    solve_affine,
+)
+from ._scan_variants import solve_affine_chunked, solve_affine_sequential, solve_affine_vector
 from ._solution import Solution, Status
 from ._solvers import (
     DEER,
@@ -39,6 +47,11 @@ __all__ = [
     "Sequential",
     "affine_scan",
     "solve_affine",
+    "solve_affine_vector",
+    "solve_affine_chunked",
+    "solve_affine_sequential",
+    "default_scan_method",
+    "SCAN_METHODS",
     "solve_affine_pcr",
     "compose_affine",
     "compose_affine_diagonal",

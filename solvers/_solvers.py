@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._pcr import solve_affine_pcr
-from ._scan import solve_affine
+from ._scan import SCAN_METHODS, solve_affine
 
 __all__ = [
     "AbstractSolver",
@@ -63,6 +63,13 @@ def _is_concrete_number(x) -> bool:
     return isinstance(x, (np.ndarray, jax.Array)) and not isinstance(x, jax.core.Tracer)
 
 
+def _check_scan(scan):
+    # The linear solver of the Newton step (solvers.solve_affine's method); "auto" = fastest
+    # measured for the backend (see solvers.default_scan_method).
+    if scan not in SCAN_METHODS:
+        raise ValueError(f"scan: expected one of {SCAN_METHODS}, got {scan!r}")
+
+
 def _register(cls, data=(), meta=()):
     jax.tree_util.register_dataclass(cls, data_fields=list(data), meta_fields=list(meta))
     return cls
@@ -96,7 +103,9 @@ class _NewtonFamily(AbstractSolver):
     diagonal_coefficients: ClassVar[bool] = False
 
     def solve_linear(self, A, b, s0):
-        return solve_affine(A, b, s0, diagonal=self.diagonal_coefficients)
+        return solve_affine(
+            A, b, s0, diagonal=self.diagonal_coefficients, method=getattr(self, "scan", "auto")
+        )
 
     def update(self, s0, states, fs, A):
         s_prev = shift(s0, states)
@@ -111,10 +120,19 @@ class DEER(_NewtonFamily):
     Quadratic convergence near the solution, exact after at most T iterations.
     Memory O(T·D²), work O(T·D³) per iteration.
 
+    ``scan`` chooses the linear solver of each Newton step (``solvers.solve_affine``'s
+    ``method``): ``"auto"`` (the fastest measured for the backend, see
+    ``solvers.default_scan_method``), ``"associative"``, ``"vector"``, ``"chunked"`` or
+    ``"sequential"``; :class:`DampedDEER` and :class:`QuasiDEER` take the same setting.
+
     References: PAPER.md §2; Lim et al. (2024), DEER.
     """
 
+    scan: str = "auto"
     name: ClassVar[str] = "deer"
+
+    def __post_init__(self):
+        _check_scan(self.scan)
 
     def linearize(self, f, s_prev, inputs, states, iteration):
         return jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(s_prev, inputs)
@@ -128,9 +146,11 @@ class DampedDEER(_NewtonFamily):
     """
 
     damping: float = 0.5
+    scan: str = "auto"
     name: ClassVar[str] = "damped"
 
     def __post_init__(self):
+        _check_scan(self.scan)
         if _is_concrete_number(self.damping):
             d = np.asarray(self.damping)
             if d.shape != () or not np.isfinite(d) or not 0.0 <= float(d) <= 1.0:
@@ -163,10 +183,12 @@ class QuasiDEER(_NewtonFamily):
     diagonal: str = "exact"
     key: jax.Array | None = None
     num_samples: int = 1
+    scan: str = "auto"
     diagonal_coefficients: ClassVar[bool] = True
     name: ClassVar[str] = "quasi"
 
     def __post_init__(self):
+        _check_scan(self.scan)
         if self.diagonal not in _DIAGONALS:
             raise ValueError(f"diagonal: expected one of {_DIAGONALS}, got {self.diagonal!r}")
         if self.diagonal == "hutchinson" and self.key is None:
@@ -303,10 +325,10 @@ class Sequential(AbstractSolver):
     name: ClassVar[str] = "sequential"
 
 
-_register(DEER)
-_register(DeepPCR)
-_register(DampedDEER, data=("damping",))
-_register(QuasiDEER, data=("key",), meta=("diagonal", "num_samples"))
+_register(DEER, meta=("scan",))
+_register(DeepPCR, meta=("scan",))
+_register(DampedDEER, data=("damping",), meta=("scan",))
+_register(QuasiDEER, data=("key",), meta=("diagonal", "num_samples", "scan"))
 _register(Picard)
 _register(Jacobi)
 _register(GradientDescent, data=("step_size",))
