@@ -23,8 +23,20 @@ from ._bounds import (
     sigma_max_bounds,
     sigma_min_near_solution,
 )
-from ._conditioning import SingularValueEstimate, condition_number, pl_constant, sigma_max, sigma_min
-from ._iterations import IterationBound, StepEstimate, gd_steps_to_basin, iteration_bound, two_phase_estimate
+from ._conditioning import (
+    SingularValueEstimate,
+    condition_number,
+    pl_constant,
+    sigma_max,
+    sigma_min,
+)
+from ._iterations import (
+    IterationBound,
+    StepEstimate,
+    gd_steps_to_basin,
+    iteration_bound,
+    two_phase_estimate,
+)
 from ._lipschitz import LipschitzEstimate, jacobian_lipschitz
 from ._lyapunov import BurnInConstants, burn_in_constants, lle, lle_along, lyapunov_spectrum
 from ._operators import ResidualOperator, jacobians_along, residual_jacobian, residual_operator

@@ -9,6 +9,8 @@ References: PAPER.md §4 (Proposition 1, Theorems 2–6, Lemma 1).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -127,12 +129,18 @@ def log_pl_constant_bounds(lam, T, a=1.0, b=1.0, *, D=None):
 
 
 def _log_bounds(lam, T, a, b, D=None):
+    if D is not None:
+        D = check_int(D, "D", minimum=1)
+    return _log_bounds_core(lam, T, a, b, D)
+
+
+@functools.partial(jax.jit, static_argnums=4)
+def _log_bounds_core(lam, T, a, b, D):
     log_lower = -2.0 * (jnp.log(a) + _log_geometric(lam, T))
     with jax.numpy_dtype_promotion("standard"):
         spectral = jnp.where(T == 1, 0.0, -lam * (T - 1)) - jnp.log(b)
     log_upper = 2.0 * jnp.minimum(spectral, 0.0)
     if D is not None:
-        D = check_int(D, "D", minimum=1)
         frob = jnp.log(T) + np.log(D) - 2.0 * jnp.log(b) - _log_weighted_sum(2.0 * lam, T)
         log_upper = jnp.minimum(log_upper, frob)
     return jnp.broadcast_arrays(log_lower, log_upper)
@@ -188,6 +196,11 @@ def contraction_pl_lower_bound(rho, T):
     rho = as_float_array(rho, "rho", dtype)
     check_range(rho, "rho", low=0)
     T = _check_T(T, dtype)
+    return _contraction_core(rho, T)
+
+
+@jax.jit
+def _contraction_core(rho, T):
     lam = jnp.where(rho > 0, jnp.log(jnp.where(rho > 0, rho, 1.0)), -jnp.inf)
     return jnp.exp(-2.0 * _log_geometric(lam, T))
 
@@ -316,10 +329,15 @@ def condition_number_bounds(lam, T, rho, a=1.0, b=1.0):
     rho = as_float_array(rho, "rho", dtype)
     check_range(rho, "rho", low=0)
     a, b = _check_ab(a, b, dtype)
-    log_lo, log_hi = _log_bounds(lam, T, a, b)
+    return _condition_core(lam, T, rho, a, b)
+
+
+@jax.jit
+def _condition_core(lam, T, rho, a, b):
+    log_lo, log_hi = _log_bounds_core(lam, T, a, b, None)
     upper = jnp.exp(jnp.log1p(rho) - 0.5 * log_lo)
     lower = jnp.exp(-0.5 * log_hi)
-    return jnp.broadcast_arrays(lower, upper)
+    return tuple(jnp.broadcast_arrays(lower, upper))
 
 
 def _check_mu_L(mu, lipschitz, dtype):
@@ -375,7 +393,12 @@ def basin_radius_lle(lam, T, lipschitz, a=1.0):
     a, _ = _check_ab(a, 1.0, dtype)
     L = as_float_array(lipschitz, "lipschitz", dtype)
     check_range(L, "lipschitz", low=0)
-    log_mu, _ = _log_bounds(lam, T, a, jnp.ones((), dtype))
+    return _basin_lle_core(lam, T, L, a)
+
+
+@jax.jit
+def _basin_lle_core(lam, T, L, a):
+    log_mu, _ = _log_bounds_core(lam, T, a, jnp.ones((), a.dtype), None)
     safe = jnp.where(L > 0, L, 1.0)
     return jnp.where(L > 0, jnp.exp(jnp.log(2.0) + log_mu - jnp.log(safe)), jnp.inf)
 
@@ -456,14 +479,18 @@ def linear_convergence_constants(rho, T, beta=0.5):
     check_range(rho, "rho", low=0)
     T = _check_T(T, dtype)
     beta = _check_beta(beta, dtype)
+    return LinearConvergenceConstants(*_linear_core(rho, T, beta))
+
+
+@jax.jit
+def _linear_core(rho, T, beta):
     w = jnp.maximum(1.0, rho * (2.0 + beta) / beta)
     q = rho / w
     lam = jnp.where(q > 0, jnp.log(jnp.where(q > 0, q, 1.0)), -jnp.inf)
     contraction = 2.0 * q * jnp.exp(_log_geometric(lam, T))
     log_chi = (T - 1.0) * jnp.log(w)
     rho, T, beta, w, contraction, log_chi = jnp.broadcast_arrays(rho, T, beta, w, contraction, log_chi)
-    return LinearConvergenceConstants(w, beta, contraction, jnp.exp(log_chi), log_chi,
-                                      rho <= beta / (2.0 + beta))
+    return w, beta, contraction, jnp.exp(log_chi), log_chi, rho <= beta / (2.0 + beta)
 
 
 def no_overshoot_condition(rho, beta=0.5):

@@ -15,7 +15,14 @@ import jax
 import jax.numpy as jnp
 
 from ._operators import ResidualOperator, residual_jacobian
-from ._validate import as_float_array, as_jacobians, check_int, check_key, check_range, pytree_dataclass
+from ._validate import (
+    as_float_array,
+    as_jacobians,
+    check_int,
+    check_key,
+    check_range,
+    pytree_dataclass,
+)
 
 __all__ = [
     "SingularValueEstimate",

@@ -13,9 +13,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._bounds import _check_beta, _check_mu_L, _check_T, _log_bounds, _log_geometric
+from ._bounds import _check_beta, _check_mu_L, _check_T, _log_bounds, _log_bounds_core
 from ._conditioning import _dense
-from ._validate import as_float_array, as_jacobians, check_int, check_range, float_dtype, pytree_dataclass
+from ._validate import (
+    as_float_array,
+    as_jacobians,
+    check_int,
+    check_range,
+    float_dtype,
+    pytree_dataclass,
+)
 
 __all__ = ["IterationBound", "iteration_bound", "StepEstimate", "two_phase_estimate", "gd_steps_to_basin"]
 
@@ -53,6 +60,17 @@ def _positive_scalar(x, name, *, allow_zero=False):
     return float(arr)
 
 
+def _log_geometric_np(lam: float, T: int) -> float:
+    """``log Σ_{k<T} e^{λk}`` for Python floats (same formula as the array version)."""
+    if T == 1 or lam == -math.inf:
+        return 0.0
+    if lam == 0:
+        return math.log(T)
+    if lam > 0:
+        return lam * (T - 1) + math.log(-math.expm1(-lam * T)) - math.log(-math.expm1(-lam))
+    return math.log(-math.expm1(lam * T)) - math.log(-math.expm1(lam))
+
+
 def _best_weight(rho, T, beta):
     """Theorem 4's weight w ≥ 1 and (log rate, log χ_w) minimising the linear-phase count.
 
@@ -63,7 +81,7 @@ def _best_weight(rho, T, beta):
     """
     def rate_chi(w):
         q = rho / w
-        log_c = math.log(2.0 * q) + float(_log_geometric(jnp.log(q), jnp.asarray(float(T)))) if q > 0 else -math.inf
+        log_c = math.log(2.0 * q) + _log_geometric_np(math.log(q), T) if q > 0 else -math.inf
         return log_c, (T - 1) * math.log(w)
 
     if rho == 0:
@@ -178,7 +196,7 @@ def iteration_bound(T, *, residual0=None, tol=1e-10, rho=None, beta=None, mu=Non
         best = _best_weight(rho, T, beta)
         if best is not None:
             w, log_rate, log_chi = best
-            log_G = float(_log_geometric(jnp.log(rho) if rho > 0 else -jnp.inf, jnp.asarray(float(T))))
+            log_G = _log_geometric_np(math.log(rho) if rho > 0 else -math.inf, T)
             lin_factor = math.log1p(rho) + log_chi + log_G + math.log(r0)  # log of (1+ρ)χ G r0
             rate = -log_rate
             linear_only = max(0, math.ceil((lin_factor - math.log(r_tol)) / rate))
@@ -262,11 +280,16 @@ def two_phase_estimate(lam, T, *, residual0, lipschitz=1.0, beta=0.5, chi=1.0, a
     check_range(a, "a", low=1)
     quad = as_float_array(quadratic_steps, "quadratic_steps", dtype)
     check_range(quad, "quadratic_steps", low=0)
-    log_mu, _ = _log_bounds(lam, T, a, jnp.ones((), dtype))
+    steps, lin, quad = _two_phase_core(lam, T, r0, L, beta, chi, a, quad)
+    return StepEstimate(steps, lin, quad, "estimate (PAPER.md §5, two-phase model K.1), not a bound")
+
+
+@jax.jit
+def _two_phase_core(lam, T, r0, L, beta, chi, a, quad):
+    log_mu, _ = _log_bounds_core(lam, T, a, jnp.ones((), a.dtype), None)
     lin = jnp.maximum(0.0, (jnp.log(chi) + jnp.log(L) + jnp.log(r0) - jnp.log(2.0) - log_mu) / -jnp.log(beta))
     steps = jnp.minimum(T, lin + quad)
-    steps, lin, quad = jnp.broadcast_arrays(steps, lin, quad)
-    return StepEstimate(steps, lin, quad, "estimate (PAPER.md §5, two-phase model K.1), not a bound")
+    return tuple(jnp.broadcast_arrays(steps, lin, quad))
 
 
 def gd_steps_to_basin(mu, smoothness, lipschitz, residual0):

@@ -5,10 +5,20 @@ References: PAPER.md §4, Theorem 3 (J(·) inherits the Lipschitz constant of th
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
-from ._validate import as_float_array, check_finite, check_int, check_key, check_range, pytree_dataclass
+from ._validate import (
+    as_float_array,
+    check_finite,
+    check_int,
+    check_key,
+    check_range,
+    is_concrete,
+    pytree_dataclass,
+)
 
 __all__ = ["LipschitzEstimate", "jacobian_lipschitz"]
 
@@ -83,6 +93,18 @@ def jacobian_lipschitz(f, s0, states, inputs, *, key, radius=0.0, num_samples: i
     if radius.ndim != 0:
         raise ValueError(f"radius: expected a scalar, got shape {radius.shape}")
 
+    per_step = _lipschitz_core(f, s0, states, inputs, key, radius, num_samples)
+    method = (
+        f"max over {num_samples} random points in the ball of radius "
+        f"{float(radius) if is_concrete(radius) else 'r'} around each "
+        "s_{t-1} and random unit directions v of ||dJ_t/ds . v||_2 (a sampled lower estimate)"
+    )
+    return LipschitzEstimate(jnp.max(per_step), per_step, radius, num_samples, method)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
+def _lipschitz_core(f, s0, states, inputs, key, radius, num_samples):
+    T, D = states.shape
     prev = jnp.concatenate([s0[None], states[:-1]], axis=0)
     jac = jax.jacfwd(f, argnums=0)
     k1, k2, k3 = jax.random.split(key, 3)
@@ -99,9 +121,4 @@ def jacobian_lipschitz(f, s0, states, inputs, *, key, radius=0.0, num_samples: i
         return jnp.linalg.norm(dJ, ord=2)
 
     per_sample = jax.vmap(lambda xs, vs, u: jax.vmap(lambda x, v: one(x, v, u))(xs, vs))(points, dirs, inputs)
-    per_step = jnp.max(per_sample, axis=1)
-    method = (
-        f"max over {num_samples} random points in the ball of radius {float(radius):g} around each "
-        "s_{t-1} and random unit directions v of ||dJ_t/ds . v||_2 (a sampled lower estimate)"
-    )
-    return LipschitzEstimate(jnp.max(per_step), per_step, radius, num_samples, method)
+    return jnp.max(per_sample, axis=1)

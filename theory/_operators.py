@@ -74,16 +74,19 @@ class ResidualOperator:
 
     def matvec(self, v):
         """``(J v)_t = v_t − J_t v_{t−1}`` (t ≥ 2), ``(J v)_1 = v_1``."""
+        v = jnp.asarray(v, self.jacobians.dtype)
         Jv = jnp.einsum("tij,tj->ti", self.jacobians[1:], v[:-1])
         return v.at[1:].add(-Jv)
 
     def rmatvec(self, w):
         """``(Jᵀ w)_t = w_t − J_{t+1}ᵀ w_{t+1}`` (t < T), ``(Jᵀ w)_T = w_T``."""
+        w = jnp.asarray(w, self.jacobians.dtype)
         JTw = jnp.einsum("tji,tj->ti", self.jacobians[1:], w[1:])
         return w.at[:-1].add(-JTw)
 
     def solve(self, r):
         """``J⁻¹ r``: the recursion ``x_t = J_t x_{t−1} + r_t``, ``x_0 = 0``."""
+        r = jnp.asarray(r, self.jacobians.dtype)
         if self.parallel:
             return solve_affine(self.jacobians, r, jnp.zeros_like(r[0]))
 
@@ -97,6 +100,7 @@ class ResidualOperator:
 
     def rsolve(self, w):
         """``J⁻ᵀ w``: the reverse-time recursion ``y_t = w_t + J_{t+1}ᵀ y_{t+1}``, ``y_{T+1} = 0``."""
+        w = jnp.asarray(w, self.jacobians.dtype)
         JT = jnp.swapaxes(self.jacobians, -1, -2)
         # Step t uses J_{t+1}^T; the last step (t = T) has no successor.
         A = jnp.concatenate([JT[1:], jnp.zeros_like(JT[:1])], axis=0)

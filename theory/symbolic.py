@@ -146,7 +146,7 @@ def _scalar_linear():
             ok &= good
             if not good:
                 details.append(f"T={T}, c={cv}: {lo_n} <= {s_n} <= {up_n} fails")
-    return ok, "; ".join(details) + f"; 18 (T, c) cases checked"
+    return ok, "; ".join(details) + "; 18 (T, c) cases checked"
 
 
 @_check(
