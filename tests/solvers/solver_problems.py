@@ -28,6 +28,7 @@ class Problem:
     inputs: Any
     easy: bool  # contracting: gradient descent and the slow solvers converge quickly
     init: np.ndarray | None = None  # an initial guess the paper would use (None: the default)
+    make_f: Callable | None = None  # make_f(dtype) -> f with its parameters in that dtype
 
     @property
     def T(self) -> int:
@@ -119,7 +120,12 @@ def tanh_rnn(T=32, D=4, g=0.5, seed=0, name=None):
         inputs=u,
         easy=g < 1,
         init=rng.uniform(-1, 1, (T, D)),
+        make_f=lambda dtype: _rnn_step(jnp.asarray(W, dtype)),
     )
+
+
+def _rnn_step(W):
+    return lambda s, u: W @ jnp.tanh(s) + u
 
 
 _WELLS = dict(
