@@ -16,6 +16,9 @@ __all__ = ["main", "UsageError", "enable_precision"]
 #: (module, subcommand) pairs; modules are imported lazily so that ``--help`` stays fast.
 _COMMANDS = (
     ("verification._cli_compare", "compare"),
+    ("verification._cli_verify", "verify"),
+    ("verification._cli_diagnose", "diagnose"),
+    ("verification._cli_figures", "figures"),
 )
 
 
