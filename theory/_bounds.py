@@ -273,10 +273,15 @@ def metric_condition(metrics):
     if M.ndim == 2:
         M = M[None]
     M = as_jacobians(M, "metrics")
-    ev = jnp.linalg.eigvalsh(0.5 * (M + jnp.swapaxes(M, -1, -2)))
+    ev = _eigvalsh_sym(M)
     if is_concrete(ev) and float(jnp.min(ev)) <= 0:
         raise ValueError(f"metrics: expected positive definite matrices, got smallest eigenvalue {float(jnp.min(ev))}")
     return jnp.sqrt(jnp.max(ev) / jnp.min(ev))
+
+
+@jax.jit
+def _eigvalsh_sym(M):
+    return jnp.linalg.eigvalsh(0.5 * (M + jnp.swapaxes(M, -1, -2)))
 
 
 def sigma_max_bounds(jacobians):
@@ -297,7 +302,11 @@ def sigma_max_bounds(jacobians):
 
     References: PAPER.md §4, "Largest singular value" (the paper's lower bound is 1).
     """
-    jacobians = as_jacobians(jacobians)
+    return _sigma_max_core(as_jacobians(jacobians))
+
+
+@jax.jit
+def _sigma_max_core(jacobians):
     if jacobians.shape[0] == 1:
         rho = jnp.zeros((), jacobians.dtype)
     else:

@@ -246,7 +246,7 @@ def pl_constant(jacobians, *, method: str = "auto", key=None, **kwargs):
     else:
         keys = jax.random.split(key, flat.shape[0])
         values = jnp.stack([sigma_min(J, method=method, key=k, **kwargs).value
-                            for J, k in zip(flat, keys)])
+                            for J, k in zip(flat, keys, strict=True)])
     return jnp.min(values) ** 2
 
 

@@ -13,7 +13,7 @@ from theory_oracles import dense_residual_jacobian, exact_ab, window_max
 
 import theory
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
 
 
 @st.composite
@@ -104,37 +104,41 @@ def test_lemma1_metric_form(T, D, rho, seed):
     assert inv_norm <= float(theory.inverse_norm_bound(lambda j: rho**j, T, metric_condition=kappa)) * (1 + 1e-9)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True)
+LANCZOS_SHAPE = (40, 2)  # T·D = 80 > krylov_dim = 40: restarts are exercised; one compilation
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
 @given(st.integers(0, 2**31 - 1), st.floats(-1.0, 0.7))
 def test_iterative_sigma_min_and_max_match_dense(seed, log_scale):
-    T, D = 12, 3  # one shape: one compilation
+    T, D = LANCZOS_SHAPE
     rng = np.random.default_rng(seed)
     J = jnp.asarray(rng.normal(size=(T, D, D)) / np.sqrt(D) * np.exp(log_scale))
     s = np.linalg.svd(dense_residual_jacobian(np.asarray(J)), compute_uv=False)
     key = jax.random.key(seed)
-    for parallel in (False, True):
-        lo = theory.sigma_min(J, method="lanczos", key=key, parallel=parallel)
-        hi = theory.sigma_max(J, method="lanczos", key=key, parallel=parallel)
-        assert abs(float(lo.value) - s[-1]) <= max(float(lo.accuracy), 1e-12) + 1e-9 * s[-1]
-        assert abs(float(hi.value) - s[0]) <= max(float(hi.accuracy), 1e-12) + 1e-9 * s[0]
-        np.testing.assert_allclose([lo.value, hi.value], [s[-1], s[0]], rtol=1e-7)
-    dense = theory.sigma_min(J, method="dense")
-    np.testing.assert_allclose(dense.value, s[-1], rtol=1e-12)
-    np.testing.assert_allclose(theory.condition_number(J), s[0] / s[-1], rtol=1e-10)
-
-
-def test_lanczos_on_a_longer_sequence_matches_dense(key):
-    rng = np.random.default_rng(11)
-    J = jnp.asarray(rng.normal(size=(400, 2, 2)) * 0.6)
-    s = np.linalg.svd(dense_residual_jacobian(np.asarray(J)), compute_uv=False)
     lo = theory.sigma_min(J, method="lanczos", key=key)
     hi = theory.sigma_max(J, method="lanczos", key=key)
+    assert lo.method == hi.method == "lanczos"
+    # the reported accuracy is honest, and the values agree with the dense SVD
+    assert abs(float(lo.value) - s[-1]) <= float(lo.accuracy) + 1e-9 * s[-1]
+    assert abs(float(hi.value) - s[0]) <= float(hi.accuracy) + 1e-9 * s[0]
     np.testing.assert_allclose([lo.value, hi.value], [s[-1], s[0]], rtol=1e-8)
-    assert lo.method == "lanczos" and float(lo.accuracy) < 1e-6
-    assert theory.sigma_min(J).method == "dense"  # T·D = 800 ≤ 1024: auto picks dense
+
+
+def test_lanczos_wrappers_and_auto_choice(key):
+    T, D = LANCZOS_SHAPE
+    rng = np.random.default_rng(11)
+    J = jnp.asarray(rng.normal(size=(T, D, D)) * 0.6)
+    s = np.linalg.svd(dense_residual_jacobian(np.asarray(J)), compute_uv=False)
     k1, k2 = jax.random.split(key)
-    np.testing.assert_allclose(theory.condition_number(J, method="lanczos", key=k1), s[0] / s[-1], rtol=1e-7)
-    np.testing.assert_allclose(theory.pl_constant(J, method="lanczos", key=k2), s[-1] ** 2, rtol=1e-7)
+    np.testing.assert_allclose(theory.condition_number(J, method="lanczos", key=k1), s[0] / s[-1], rtol=1e-8)
+    np.testing.assert_allclose(theory.pl_constant(J, method="lanczos", key=k2), s[-1] ** 2, rtol=1e-8)
+    dense = theory.sigma_min(J)  # T·D = 80 ≤ 1024: auto picks the dense SVD
+    assert dense.method == "dense"
+    np.testing.assert_allclose(dense.value, s[-1], rtol=1e-12)
+    np.testing.assert_allclose(theory.condition_number(J), s[0] / s[-1], rtol=1e-10)
+    # few Lanczos vectors and no restart: a poorer value, but the reported accuracy covers it
+    rough = theory.sigma_min(J, method="lanczos", key=key, krylov_dim=6, max_restarts=0)
+    assert abs(float(rough.value) - s[-1]) <= float(rough.accuracy) * (1 + 1e-9)
 
 
 def test_matrix_free_products_match_dense():
@@ -195,7 +199,7 @@ def test_float32_without_x64_promotion():
     assert theory.lle(J, key=jax.random.key(0)).dtype == jnp.float32
     assert theory.burn_in_constants(J, 0.0).a.dtype == jnp.float32
     s = np.linalg.svd(dense_residual_jacobian(np.asarray(J, np.float64)), compute_uv=False)
-    np.testing.assert_allclose(theory.sigma_min(J, method="lanczos", key=jax.random.key(0)).value, s[-1], rtol=1e-4)
+    np.testing.assert_allclose(theory.sigma_min(J).value, s[-1], rtol=1e-5)
 
 
 @pytest.mark.parametrize("T", [1, 2])

@@ -89,12 +89,12 @@ def test_sum_of_exponents_is_mean_log_abs_det():
 def test_prefix_estimates_equal_separate_runs(key):
     rng = np.random.default_rng(3)
     J = jnp.asarray(rng.normal(size=(60, 3, 3)) / 1.5)
-    lengths = [7, 23, 60]
+    lengths = [7, 60]
     for burn_in in (0, 5):
         together = theory.lle(J, key=key, burn_in=burn_in, lengths=lengths)
         apart = [theory.lle(J[:n], key=key, burn_in=burn_in) for n in lengths]
         np.testing.assert_allclose(together, apart, rtol=1e-12)
-    assert theory.lle(J, key=key, lengths=23).shape == ()
+    assert theory.lle(J, key=key, lengths=7).shape == ()
 
 
 def test_dt_scaling(key):
