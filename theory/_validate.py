@@ -38,8 +38,11 @@ def is_concrete(*xs) -> bool:
 def float_dtype(*xs):
     """The floating dtype results should have: that of the inputs, at least the default float."""
     # Python scalars are weakly typed: they do not promote float32 arrays to float64.
-    vals = [x if isinstance(x, (int, float)) or hasattr(x, "dtype") else jnp.asarray(x) for x in xs]
-    dt = jnp.result_type(*vals, float)
+    try:
+        vals = [x if isinstance(x, (int, float)) or hasattr(x, "dtype") else jnp.asarray(x) for x in xs]
+        dt = jnp.result_type(*vals, float)
+    except (TypeError, ValueError):  # non-numeric input: the per-argument check names it
+        return jnp.result_type(float)
     return dt if jnp.issubdtype(dt, jnp.floating) else jnp.result_type(float)
 
 
