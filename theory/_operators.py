@@ -16,10 +16,7 @@ import jax.numpy as jnp
 
 from ._validate import as_float_array, as_jacobians, check_finite, pytree_dataclass
 
-try:  # the public re-export, once the solvers package is assembled
-    from solvers import solve_affine
-except ImportError:  # pragma: no cover - during development of solvers
-    from solvers._scan import solve_affine
+from solvers import solve_affine
 
 __all__ = ["residual_jacobian", "ResidualOperator", "residual_operator", "jacobians_along"]
 

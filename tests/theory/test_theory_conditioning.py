@@ -104,6 +104,20 @@ def test_lemma1_metric_form(T, D, rho, seed):
     assert inv_norm <= float(theory.inverse_norm_bound(lambda j: rho**j, T, metric_condition=kappa)) * (1 + 1e-9)
 
 
+def test_metric_condition_is_global_not_per_step():
+    """κ must be max_t ‖M_t^{1/2}‖ · max_t ‖M_t^{−1/2}‖: per-step condition numbers (all 1 for
+    scalar metrics) would wrongly give ‖J⁻¹‖ ≤ G(T)."""
+    M = np.array([[[100.0]], [[1.0]]])  # M_1 = 100, M_2 = 1 (scalar metrics)
+    rho = 0.5
+    J = np.array([[[0.0]], [[rho * np.sqrt(100.0)]]])  # ‖M_2^{1/2} J_2 M_1^{−1/2}‖ = ρ
+    inv_norm = np.linalg.norm(np.linalg.inv(dense_residual_jacobian(J)), 2)
+    G = float(theory.inverse_norm_bound(lambda j: rho**j, 2))
+    assert inv_norm > G  # the per-step reading fails
+    kappa = float(theory.metric_condition(jnp.asarray(M)))
+    assert kappa == pytest.approx(10.0)
+    assert inv_norm <= float(theory.inverse_norm_bound(lambda j: rho**j, 2, metric_condition=kappa))
+
+
 LANCZOS_SHAPE = (40, 2)  # T·D = 80 > krylov_dim = 40: restarts are exercised; one compilation
 
 
