@@ -68,4 +68,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m verification.cli` runs this file as __main__, a second copy of the module whose
+    # UsageError the subcommands do not raise: dispatch through the imported module instead.
+    from verification.cli import main as _main
+
+    sys.exit(_main())
