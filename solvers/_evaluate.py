@@ -316,7 +316,9 @@ def _solve_core(
             i=pick(i, c["i"]),
             states=pick(new, c["states"]),
             fs=pick(fs, c["fs"]),
-            aux=jax.tree_util.tree_map(pick, aux, c["aux"]),
+            # A rejected (non-finite) iterate ends the loop and aux is not returned, so the new aux
+            # is kept as is: selecting it would copy T·D² Jacobians every iteration.
+            aux=aux,
             merit=pick(merit, c["merit"]),
             status=classify(merit, finite, i),
         )
