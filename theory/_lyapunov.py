@@ -40,21 +40,21 @@ def _renormalise(V):
     return V / safe[..., None], jnp.log(g)
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5))
+@functools.partial(jax.jit, static_argnums=(3,))
 def _lle_core(jacobians, key, dt, num_vectors, burn_in, lengths):
     T, D, _ = jacobians.shape
     U0 = _unit_vectors(key, num_vectors, D, jacobians.dtype)
     return _average_rate(_growth_logs(jacobians, U0), T, burn_in, dt, lengths)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 5, 6, 7))
+@functools.partial(jax.jit, static_argnums=(0, 5))
 def _along_core(f, s0, key, inputs, dt, num_vectors, burn_in, lengths):
     T = jax.tree_util.tree_leaves(inputs)[0].shape[0]
     U0 = _unit_vectors(key, num_vectors, s0.shape[0], s0.dtype)
     return _average_rate(_along_logs(f, s0, U0, inputs), T, burn_in, dt, lengths)
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4))
+@functools.partial(jax.jit, static_argnums=(4,))
 def _spectrum_core(jacobians, Q0, dt, burn_in, k):
     T = jacobians.shape[0]
     logs = _qr_logs(jacobians, Q0)
@@ -115,8 +115,8 @@ def _average_rate(logs, T: int, burn_in: int, dt, lengths):
         total = jnp.sum(logs, axis=0)
         return jnp.mean(total) / ((T - burn_in) * dt)
     cum = jnp.cumsum(logs, axis=0)  # (T, k); prefix sums give every length from one pass
-    idx = np.asarray(lengths) - 1
-    rates = cum[idx] / ((np.asarray(lengths) - burn_in)[..., None] * dt)
+    idx = lengths - 1
+    rates = cum[idx] / ((lengths - burn_in)[..., None] * dt)
     return jnp.mean(rates, axis=-1)
 
 
@@ -162,7 +162,7 @@ def lle(jacobians, *, key, num_vectors: int = 3, burn_in: int = 0, dt=1.0, lengt
     dt = check_dt(dt)
     scalar_length = lengths is not None and np.ndim(lengths) == 0
     lengths = _check_lengths(lengths, T, burn_in)
-    lengths = None if lengths is None else tuple(int(n) for n in np.atleast_1d(lengths))
+    lengths = None if lengths is None else jnp.asarray(np.atleast_1d(lengths), jnp.int32)
     out = _lle_core(jacobians, key, dt, num_vectors, burn_in, lengths)
     return out.reshape(()) if scalar_length else out
 
@@ -214,7 +214,7 @@ def lle_along(f, s0, inputs, *, key, num_vectors: int = 3, burn_in: int = 0, dt=
         raise ValueError(
             f"f: expected f(s_prev, u_t) to return shape {s0.shape}, got {getattr(out_shape, 'shape', out_shape)}"
         )
-    lengths = None if lengths is None else tuple(int(n) for n in np.atleast_1d(lengths))
+    lengths = None if lengths is None else jnp.asarray(np.atleast_1d(lengths), jnp.int32)
     out = _along_core(f, s0, key, inputs, dt, num_vectors, burn_in, lengths)
     return out.reshape(()) if scalar_length else out
 

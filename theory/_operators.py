@@ -11,12 +11,14 @@ References: PAPER.md §1 (residual Jacobian and its inverse).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
-from ._validate import as_float_array, as_jacobians, check_finite, pytree_dataclass
-
 from solvers import solve_affine
+
+from ._validate import as_float_array, as_jacobians, check_finite, pytree_dataclass
 
 __all__ = ["residual_jacobian", "ResidualOperator", "residual_operator", "jacobians_along"]
 
@@ -152,12 +154,17 @@ def jacobians_along(f, s0, states, inputs):
     for leaf in jax.tree_util.tree_leaves(inputs):
         if jnp.ndim(leaf) < 1 or jnp.shape(leaf)[0] != T:
             raise ValueError(f"inputs: expected a leading time axis of length T = {T}, got shape {jnp.shape(leaf)}")
+    flat = states.reshape((-1, T, s0.shape[0]))
+    out = _jacobians_core(f, s0, flat, inputs)
+    return out.reshape(states.shape[:-2] + (T, s0.shape[0], s0.shape[0]))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _jacobians_core(f, s0, flat, inputs):
     jac = jax.jacfwd(f, argnums=0)
 
     def one(traj):
         prev = jnp.concatenate([s0[None], traj[:-1]], axis=0)
         return jax.vmap(jac)(prev, inputs)
 
-    flat = states.reshape((-1, T, s0.shape[0]))
-    out = jax.vmap(one)(flat)
-    return out.reshape(states.shape[:-2] + (T, s0.shape[0], s0.shape[0]))
+    return jax.vmap(one)(flat)

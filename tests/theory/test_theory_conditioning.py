@@ -13,7 +13,7 @@ from theory_oracles import dense_residual_jacobian, exact_ab, window_max
 
 import theory
 
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 
 
 @st.composite

@@ -1,13 +1,12 @@
 """Theorems 4 and 5 on the actual DEER iterates of a tanh RNN (solvers.evaluate, traced)."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from theory_oracles import dense_residual_jacobian
 
 import solvers
 import theory
-from theory_oracles import dense_residual_jacobian
 
 TANH2 = 4 / (3 * np.sqrt(3))  # max |tanh''|: J_t(s) = W diag(tanh'(s)) is ‖W‖·TANH2-Lipschitz
 
