@@ -171,8 +171,8 @@ def pl_constant_bounds(lam, T, a=1.0, b=1.0, *, D=None):
     References: PAPER.md §4, Theorem 2.
 
     Example:
-        >>> lo, hi = pl_constant_bounds(0.0, 10)
-        >>> float(lo), float(hi)
+        >>> lo, hi = pl_constant_bounds(0.0, 10)  # 1/(aT)² and 1 at λ = 0
+        >>> round(float(lo), 6), round(float(hi), 6)
         (0.01, 1.0)
     """
     lo, hi = log_pl_constant_bounds(lam, T, a, b, D=D)

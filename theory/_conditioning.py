@@ -63,6 +63,11 @@ def _pick_method(method, n, key):
         raise ValueError(f"method: expected one of {_METHODS}, got {method!r}")
     if method == "auto":
         method = "dense" if n <= _DENSE_LIMIT else "lanczos"
+        if method == "lanczos" and key is None:
+            raise ValueError(
+                f"key: T·D = {n} > {_DENSE_LIMIT}, so method='auto' uses Lanczos, whose start vector "
+                "is random; pass key=jax.random.key(...) (or method='dense' for an exact SVD), got None"
+            )
     if method == "lanczos":
         check_key(key)
     return method

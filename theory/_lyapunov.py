@@ -151,7 +151,7 @@ def lle(jacobians, *, key, num_vectors: int = 3, burn_in: int = 0, dt=1.0, lengt
     Example:
         >>> import jax, jax.numpy as jnp
         >>> J = jnp.tile(jnp.diag(jnp.array([0.5, 2.0])), (100, 1, 1))
-        >>> round(float(lle(J, key=jax.random.key(0))), 4)  # log 2
+        >>> round(float(lle(J, key=jax.random.key(0), burn_in=10)), 4)  # log 2
         0.6931
     """
     jacobians = as_jacobians(jacobians)

@@ -46,6 +46,7 @@ CASES = [
     (lambda: theory.residual_jacobian(jnp.zeros((3, 2))), ValueError, "jacobians"),
     (lambda: theory.sigma_min(J, method="svd"), ValueError, "method"),
     (lambda: theory.sigma_min(J, method="lanczos"), ValueError, "key"),
+    (lambda: theory.sigma_min(jnp.zeros((600, 2, 2))), ValueError, "method='auto' uses Lanczos"),
     (lambda: theory.sigma_max(J, method="lanczos", key=KEY, krylov_dim=1), ValueError, "krylov_dim"),
     (lambda: theory.sigma_min(J, method="lanczos", key=KEY, tol=0.0), ValueError, "tol"),
     (lambda: theory.pl_constant(jnp.zeros((2, 2))), ValueError, "jacobians"),
