@@ -219,6 +219,9 @@ def scan_solvers():
         ("picard", solvers.Picard()),
         ("jacobi", solvers.Jacobi()),
         ("deeppcr", solvers.DeepPCR()),
+        # "auto" picks the sequential matrix–vector loop on CPU: cover the parallel scans too.
+        ("deer_associative", solvers.DEER(scan="associative")),
+        ("quasi_vector", solvers.QuasiDEER(scan="vector")),
     ]
 
 
