@@ -3,7 +3,7 @@
 from . import systems
 from ._checks import Check
 from ._report import LengthResult, Report, SystemReport
-from ._sweep import SweepResult, sweep
+from ._sweep import SweepInterrupted, SweepResult, mean_field_rnn_factory, sweep
 from ._system import System
 from ._verify import Diagnosis, assert_bounds_hold, assert_parallelizable, diagnose, verify
 
@@ -17,6 +17,8 @@ __all__ = [
     "Check",
     "sweep",
     "SweepResult",
+    "SweepInterrupted",
+    "mean_field_rnn_factory",
     "diagnose",
     "Diagnosis",
     "assert_bounds_hold",

@@ -50,7 +50,8 @@ def add_parser(sub):
         ),
     )
     p.add_argument("--system", default=None,
-                   help="a catalog system (see verification.systems.CATALOG); default: the built-in suite")
+                   help="a catalog system (verification.systems.CATALOG) or your own factory MODULE:FACTORY "
+                        "(as for diagnose); default: the built-in suite")
     p.add_argument("--suite", default="quick", help=f"built-in suite when no --system: {', '.join(SUITES)} (default quick)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="system parameter, repeatable (e.g. --param g=1.2 --param D=32)")
@@ -145,6 +146,8 @@ def run(args) -> int:
         if params or lengths:
             raise UsageError("--param/--lengths need --system NAME (the built-in suite has fixed settings)")
         plan = [(n, p, ls) for n, p, ls in SUITES[args.suite]]
+    elif ":" in args.system:  # a user's factory, as for `predictability diagnose`
+        plan = [(args.system, params, lengths)]
     else:
         plan = [(args.system, params, lengths or (10, 30, 100, 300))]
     if args.tol is not None and not (args.tol > 0):
@@ -160,7 +163,16 @@ def run(args) -> int:
     from ._verify import verify
 
     # Build (and validate) every system before the long computation starts.
-    systems_ = [(build_system(n, p, ls[-1]), ls) for n, p, ls in plan]
+    systems_ = []
+    for n, p, ls in plan:
+        if ":" in n:
+            from ._cli_diagnose import call_factory, load_factory
+            from ._verify import default_lengths
+
+            system = call_factory(load_factory(n), p, n)
+            systems_.append((system, ls or default_lengths(min(system.T, 1000))))
+        else:
+            systems_.append((build_system(n, p, ls[-1]), ls))
     key = jax.random.key(args.seed)
     reports = []
     t0 = time.perf_counter()

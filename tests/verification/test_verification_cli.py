@@ -179,6 +179,18 @@ def test_diagnose_predictable_and_chaotic(tmp_path, capsys, monkeypatch):
     assert _lam(bad) == pytest.approx(math.log(2.0), abs=0.1)
 
 
+def test_verify_accepts_a_users_factory(tmp_path, capsys, monkeypatch):
+    (tmp_path / "good_model.py").write_text(textwrap.dedent(PREDICTABLE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rc = main(["verify", "--system", "good_model:make", "--param", "T=40", "--lengths", "10,40",
+               "--no-plots", "--out", str(tmp_path / "out")])
+    assert rc == 0
+    s = json.loads((tmp_path / "out" / "report.json").read_text())["systems"][0]
+    assert s["name"] == "contracting" and s["lengths"] == [10, 40] and s["lle"] <= math.log(0.5) + 1e-9
+    assert s["growth_measured"] == "flat"
+    assert _usage(capsys, ["verify", "--system", "good_model:nothing", "--out", str(tmp_path)], "no attribute")
+
+
 # --------------------------------------------------------------------------- bad input
 
 
