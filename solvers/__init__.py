@@ -16,6 +16,7 @@ from ._scan import (
     solve_affine,
 )
 from ._scan_variants import solve_affine_chunked, solve_affine_sequential, solve_affine_vector
+from ._sharding import ShardedScan, time_mesh
 from ._solution import Solution, Status
 from ._solvers import (
     DEER,
@@ -52,6 +53,8 @@ __all__ = [
     "solve_affine_sequential",
     "default_scan_method",
     "SCAN_METHODS",
+    "ShardedScan",
+    "time_mesh",
     "solve_affine_pcr",
     "compose_affine",
     "compose_affine_diagonal",

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._sharding import shard_problem
 from ._solution import Solution, Status
 from ._solvers import DEER, AbstractSolver, Sequential, shift
 
@@ -133,6 +134,7 @@ def evaluate(
     trace=False,
     reset_nonfinite=False,
     throw=False,
+    devices=None,
 ):
     """Evaluate ``s_t = f(s_{t-1}, u_t)``, t = 1..T, with a parallel (or sequential) solver.
 
@@ -158,6 +160,12 @@ def evaluate(
             ``(max_iters + 1)·T·D`` floats: set ``max_iters`` accordingly).
         reset_nonfinite: reset non-finite entries of an iterate to ``init`` and continue (the
             paper's choice) instead of stopping with status ``NONFINITE``.
+        devices: shard the time axis over several devices: an int (the first n of
+            ``jax.devices()``), a sequence of devices or a 1-D ``jax.sharding.Mesh``. T must be a
+            multiple of their number. Newton-family solvers then solve each block on its device
+            and combine block summaries across devices (:class:`solvers.ShardedScan`); the
+            states come back as one array sharded over the devices. Same result as one device
+            up to rounding (docs/performance.md).
         throw: raise ``RuntimeError`` with the status message when the solve did not converge
             (eager calls only).
 
@@ -185,6 +193,10 @@ def evaluate(
     s0, init, T, max_iters, lengths = _check_arguments(
         f, s0, inputs, solver, init, tol, max_iters, lengths
     )
+    if devices is not None:
+        if isinstance(solver, Sequential):
+            raise ValueError("devices: the sequential rollout runs on one device; use devices=None")
+        solver, s0, inputs, init, _ = shard_problem(solver, s0, inputs, init, devices)
     if isinstance(solver, Sequential):
         if trace:
             raise ValueError("trace: the sequential rollout has no iterates to trace; use trace=False")

@@ -35,7 +35,12 @@ import math
 import jax
 import jax.numpy as jnp
 
-__all__ = ["solve_affine_vector", "solve_affine_chunked", "solve_affine_sequential"]
+__all__ = [
+    "solve_affine_vector",
+    "solve_affine_chunked",
+    "solve_affine_sequential",
+    "block_composite",
+]
 
 
 def _apply(A, x, diagonal):
@@ -169,3 +174,20 @@ def solve_affine_chunked(A, b, s0, *, diagonal: bool = False, chunk_size: int = 
         raise ValueError(f"chunk_size: expected an integer >= 1, got {chunk_size!r}")
     A, b, s0, axis = _time_first(A, b, s0, diagonal)
     return jnp.moveaxis(_chunked_time_first(A, b, s0, diagonal, chunk_size), 0, axis)
+
+
+def block_composite(A, b, *, diagonal: bool = False):
+    """The composite of all maps of a block, ``(A_1, b_1) • … • (A_T, b_T)``, by a pairwise tree.
+
+    Returns ``(A_T ⋯ A_1, Σ_j A_T ⋯ A_{j+1} b_j)``: T − 1 matrix products, depth ⌈log₂ T⌉. Time is
+    the leading axis (``A``: ``(T, …, D, D)`` or ``(T, …, D)``; ``b``: ``(T, …, D)``).
+    """
+    while b.shape[0] > 1:
+        T = b.shape[0]
+        n = T // 2
+        pa, pb = _compose(A[0 : 2 * n : 2], b[0 : 2 * n : 2], A[1 : 2 * n : 2], b[1 : 2 * n : 2], diagonal)
+        if T % 2:  # the unpaired last map stays last
+            pa = jnp.concatenate([pa, A[-1:]], axis=0)
+            pb = jnp.concatenate([pb, b[-1:]], axis=0)
+        A, b = pa, pb
+    return A[0], b[0]

@@ -25,6 +25,7 @@ import numpy as np
 
 from ._pcr import solve_affine_pcr
 from ._scan import SCAN_METHODS, solve_affine
+from ._sharding import ShardedScan
 
 __all__ = [
     "AbstractSolver",
@@ -66,8 +67,8 @@ def _is_concrete_number(x) -> bool:
 def _check_scan(scan):
     # The linear solver of the Newton step (solvers.solve_affine's method); "auto" = fastest
     # measured for the backend (see solvers.default_scan_method).
-    if scan not in SCAN_METHODS:
-        raise ValueError(f"scan: expected one of {SCAN_METHODS}, got {scan!r}")
+    if not (isinstance(scan, ShardedScan) or scan in SCAN_METHODS):
+        raise ValueError(f"scan: expected one of {SCAN_METHODS} or a ShardedScan, got {scan!r}")
 
 
 def _register(cls, data=(), meta=()):
@@ -103,9 +104,10 @@ class _NewtonFamily(AbstractSolver):
     diagonal_coefficients: ClassVar[bool] = False
 
     def solve_linear(self, A, b, s0):
-        return solve_affine(
-            A, b, s0, diagonal=self.diagonal_coefficients, method=getattr(self, "scan", "auto")
-        )
+        scan = getattr(self, "scan", "auto")
+        if isinstance(scan, ShardedScan):
+            return scan.solve(A, b, s0, diagonal=self.diagonal_coefficients)
+        return solve_affine(A, b, s0, diagonal=self.diagonal_coefficients, method=scan)
 
     def update(self, s0, states, fs, A):
         s_prev = shift(s0, states)
