@@ -50,7 +50,6 @@ import jax
 jax.config.update("jax_enable_x64", True)  # the paper's setting; said so in the docstring
 
 import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
@@ -277,15 +276,24 @@ def parse_args(argv=None):
     p.add_argument("--tol", type=float, default=1e-10, help="tolerance on L(s)/T")
     p.add_argument("--repeats", type=int, default=5, help="timed calls after the first")
     p.add_argument("--solvers", nargs="+", default=None, help="subset of solver names")
-    p.add_argument("--max-elements", type=float, default=2e7,
-                   help="skip dense solvers where T·D² exceeds this")
+    p.add_argument(
+        "--max-elements", type=float, default=2e7, help="skip dense solvers where T·D² exceeds this"
+    )
     p.add_argument("--damping", type=float, default=0.5)
     p.add_argument("--gd-step", type=float, default=0.25)
     p.add_argument("--gd-max-iters", type=int, default=2000)
-    p.add_argument("--iter-cap", type=int, default=None,
-                   help="cap max_iters of the scan solvers (default T: exact after T iterations)")
-    p.add_argument("--ratio-iters", type=int, default=16,
-                   help="DEER iterations timed for the per-iteration ratio")
+    p.add_argument(
+        "--iter-cap",
+        type=int,
+        default=None,
+        help="cap max_iters of the scan solvers (default T: exact after T iterations)",
+    )
+    p.add_argument(
+        "--ratio-iters",
+        type=int,
+        default=16,
+        help="DEER iterations timed for the per-iteration ratio",
+    )
     p.add_argument("--out", default=None, help="write the rows as JSON to this file")
     args = p.parse_args(argv)
     if args.quick:
@@ -323,7 +331,7 @@ def main(argv=None):
     if args.out:
         payload = {
             "command": " ".join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "backend": jax.default_backend(),
             "device": device.device_kind,
             "jax": jax.__version__,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -189,7 +190,7 @@ def pytree_inputs(T=20, D=3, seed=0):
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def standard_problems():
     """Built once per session so that jit caches (keyed on ``f``) are shared between tests."""
     return (

@@ -21,7 +21,9 @@ INPUTS = jnp.ones((T, D))
 def _evaluate(**overrides):
     kwargs = dict(f=f, s0=S0, inputs=INPUTS, solver=solvers.DEER())
     kwargs.update(overrides)
-    return solvers.evaluate(kwargs.pop("f"), kwargs.pop("s0"), kwargs.pop("inputs"), kwargs.pop("solver"), **kwargs)
+    return solvers.evaluate(
+        kwargs.pop("f"), kwargs.pop("s0"), kwargs.pop("inputs"), kwargs.pop("solver"), **kwargs
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,7 +57,9 @@ def test_inputs_with_no_time_steps():
 
 def test_inputs_pytree_leaves_of_different_lengths():
     inputs = {"a": jnp.ones((T, D)), "b": jnp.ones((T + 1,))}
-    with pytest.raises(ValueError, match=r"inputs: all leaves must share the leading length T.*6.*7"):
+    with pytest.raises(
+        ValueError, match=r"inputs: all leaves must share the leading length T.*6.*7"
+    ):
         _evaluate(inputs=inputs, f=lambda s, u: s + u["a"] + u["b"])
 
 
@@ -141,7 +145,9 @@ def test_tol_not_positive(tol):
 
 @pytest.mark.parametrize("max_iters", [-1, -100])
 def test_max_iters_negative(max_iters):
-    with pytest.raises(ValueError, match=rf"max_iters: expected a non-negative integer, got {max_iters}"):
+    with pytest.raises(
+        ValueError, match=rf"max_iters: expected a non-negative integer, got {max_iters}"
+    ):
         _evaluate(max_iters=max_iters)
 
 
@@ -175,7 +181,9 @@ def test_lengths_whole_floats_are_accepted():
 
 
 def test_lengths_refused_for_gradient_descent():
-    with pytest.raises(ValueError, match="lengths: prefix counts need a causal solver; GradientDescent"):
+    with pytest.raises(
+        ValueError, match="lengths: prefix counts need a causal solver; GradientDescent"
+    ):
         _evaluate(solver=solvers.GradientDescent(0.1), lengths=[2, 6])
 
 
@@ -197,7 +205,9 @@ def test_step_size_not_positive(step_size):
 
 
 def test_quasi_deer_options():
-    with pytest.raises(ValueError, match=r"diagonal: expected one of .*'exact'.*'hutchinson'.*got 'lanczos'"):
+    with pytest.raises(
+        ValueError, match=r"diagonal: expected one of .*'exact'.*'hutchinson'.*got 'lanczos'"
+    ):
         solvers.QuasiDEER("lanczos")
     with pytest.raises(ValueError, match="key: the Hutchinson diagonal needs a PRNG key"):
         solvers.QuasiDEER("hutchinson")
@@ -206,7 +216,9 @@ def test_quasi_deer_options():
 
 
 @pytest.mark.parametrize(
-    "solver", ["deer", solvers.DEER, object(), None.__class__], ids=["string", "class", "object", "type"]
+    "solver",
+    ["deer", solvers.DEER, object(), None.__class__],
+    ids=["string", "class", "object", "type"],
 )
 def test_not_a_solver(solver):
     with pytest.raises(TypeError, match="solver: expected a solver object"):

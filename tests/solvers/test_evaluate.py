@@ -11,8 +11,6 @@ import dataclasses
 import jax
 import numpy as np
 import pytest
-
-import solvers
 from solver_problems import (
     as_jax,
     merit_np,
@@ -21,6 +19,8 @@ from solver_problems import (
     scan_solvers,
     standard_problems,
 )
+
+import solvers
 
 TOL = 1e-24
 
@@ -95,7 +95,9 @@ def test_default_initial_guess_is_s0_repeated():
     explicit = np.broadcast_to(p.s0, (p.T, p.D))
     for solver in (solvers.DEER(), solvers.Jacobi()):
         a = solvers.evaluate(p.f, s0, inputs, solver, max_iters=2, tol=1e-300)
-        b = solvers.evaluate(p.f, s0, inputs, solver, init=as_jax(explicit), max_iters=2, tol=1e-300)
+        b = solvers.evaluate(
+            p.f, s0, inputs, solver, init=as_jax(explicit), max_iters=2, tol=1e-300
+        )
         np.testing.assert_array_equal(np.asarray(a.states), np.asarray(b.states))
 
 

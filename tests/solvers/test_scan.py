@@ -81,13 +81,21 @@ def test_affine_scan_matches_loop(T, diagonal, dtype):
         P_ref = np.diagonal(P_ref, axis1=-2, axis2=-1)
     scale = 1.0 + np.abs(c_ref).max()
     np.testing.assert_allclose(np.asarray(P, np.float64), P_ref, rtol=0, atol=RTOL[dtype] * 10)
-    np.testing.assert_allclose(np.asarray(c, np.float64), c_ref, rtol=0, atol=RTOL[dtype] * 10 * scale)
+    np.testing.assert_allclose(
+        np.asarray(c, np.float64), c_ref, rtol=0, atol=RTOL[dtype] * 10 * scale
+    )
 
 
 # float64 at every length, float32 at two; batched at one (affine_scan is tested batched).
 _SOLVE_CASES = [
-    pytest.param(T, diagonal, dtype, batch, id=f"T{T}-{'diag' if diagonal else 'dense'}-"
-                 f"{np.dtype(dtype).name}-{'batch3' if batch else 'unbatched'}")
+    pytest.param(
+        T,
+        diagonal,
+        dtype,
+        batch,
+        id=f"T{T}-{'diag' if diagonal else 'dense'}-"
+        f"{np.dtype(dtype).name}-{'batch3' if batch else 'unbatched'}",
+    )
     for diagonal in (False, True)
     for dtype in (np.float32, np.float64)
     for T, batch in [(T, ()) for T in LENGTHS] + [(17, (3,))]
@@ -118,7 +126,11 @@ def _check_solve_affine(T, diagonal, dtype, batch, method, chunk_size=64):
     A, b = _random_pair(rng, batch, T, D, diagonal, dtype)
     s0 = rng.normal(size=batch + (D,)).astype(dtype)
     states = _solve_affine(
-        jnp.asarray(A), jnp.asarray(b), jnp.asarray(s0), diagonal=diagonal, method=method,
+        jnp.asarray(A),
+        jnp.asarray(b),
+        jnp.asarray(s0),
+        diagonal=diagonal,
+        method=method,
         chunk_size=chunk_size,
     )
     assert states.shape == b.shape and states.dtype == dtype
@@ -144,7 +156,9 @@ def test_solve_affine_pcr_equals_solve_affine_and_loop(T):
     A, b = _random_pair(rng, (), T, D, False, np.float64)
     s0 = rng.normal(size=D)
     pcr = np.asarray(_solve_affine_pcr(jnp.asarray(A), jnp.asarray(b), jnp.asarray(s0)))
-    scan = np.asarray(_solve_affine(jnp.asarray(A), jnp.asarray(b), jnp.asarray(s0), method="associative"))
+    scan = np.asarray(
+        _solve_affine(jnp.asarray(A), jnp.asarray(b), jnp.asarray(s0), method="associative")
+    )
     expected = _loop_solve(A, b, s0)
     scale = 1.0 + np.abs(expected).max()
     np.testing.assert_allclose(pcr, scan, rtol=0, atol=1e-12 * scale)
@@ -169,7 +183,7 @@ def test_compose_affine_is_composition_and_associative(seed):
     )
     left = solvers.compose_affine(solvers.compose_affine(e[0], e[1]), e[2])
     right = solvers.compose_affine(e[0], solvers.compose_affine(e[1], e[2]))
-    for a, b in zip(left, right):
+    for a, b in zip(left, right, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
     # The docstring's closed form: (A_3 A_2 A_1, A_3 A_2 b_1 + A_3 b_2 + b_3).
     (A1, b1), (A2, b2), (A3, b3) = [(np.asarray(A), np.asarray(b)) for A, b in e]
@@ -188,7 +202,7 @@ def test_compose_affine_diagonal_is_associative_and_matches_dense(seed, batch):
     ]
     left = solvers.compose_affine_diagonal(solvers.compose_affine_diagonal(e[0], e[1]), e[2])
     right = solvers.compose_affine_diagonal(e[0], solvers.compose_affine_diagonal(e[1], e[2]))
-    for a, b in zip(left, right):
+    for a, b in zip(left, right, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
     dense = [(jnp.asarray(_dense(np.asarray(a), True)), b) for a, b in e]
     d = solvers.compose_affine(solvers.compose_affine(dense[0], dense[1]), dense[2])
@@ -204,7 +218,9 @@ def test_solve_affine_matches_loop_any_length(T, seed):
     s0 = rng.normal(size=2)
     got = _solve_affine(jnp.asarray(A), jnp.asarray(b), jnp.asarray(s0), method="associative")
     expected = _loop_solve(A, b, s0)
-    np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-12 * (1 + np.abs(expected).max()))
+    np.testing.assert_allclose(
+        np.asarray(got), expected, rtol=0, atol=1e-12 * (1 + np.abs(expected).max())
+    )
 
 
 def test_scan_under_jit_and_vmap():

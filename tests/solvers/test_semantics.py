@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import solvers
 from solver_problems import (
     as_jax,
     input_at,
@@ -22,6 +20,8 @@ from solver_problems import (
     rollout_np,
     tanh_rnn,
 )
+
+import solvers
 
 Status = solvers.Status
 
@@ -39,7 +39,9 @@ def _guess(key, p, scale=1.0):
 def test_affine_converges_in_one_deer_iteration_from_any_guess(seed, scale):
     p = problem("affine")
     init = _guess(jax.random.key(seed), p, scale)
-    sol = solvers.evaluate(p.f, as_jax(p.s0), as_jax(p.inputs), solvers.DEER(), init=init, tol=1e-20)
+    sol = solvers.evaluate(
+        p.f, as_jax(p.s0), as_jax(p.inputs), solvers.DEER(), init=init, tol=1e-20
+    )
     assert int(sol.num_iters) == 1
     assert int(sol.status) == Status.CONVERGED
     np.testing.assert_allclose(
@@ -97,12 +99,14 @@ def test_prefix_iters_equal_separate_prefix_solves(solver, keys):
     assert np.asarray(sol.prefix_iters).tolist() == separate
     assert separate[-1] == int(sol.num_iters)
     # Causality also bounds every prefix count by its length.
-    assert all(c <= n for c, n in zip(separate, lengths))
+    assert all(c <= n for c, n in zip(separate, lengths, strict=True))
 
 
 def test_prefix_iters_of_the_sequential_rollout_are_the_lengths():
     p = problem("affine")
-    sol = solvers.evaluate(p.f, as_jax(p.s0), as_jax(p.inputs), solvers.Sequential(), lengths=[1, 7, 24])
+    sol = solvers.evaluate(
+        p.f, as_jax(p.s0), as_jax(p.inputs), solvers.Sequential(), lengths=[1, 7, 24]
+    )
     assert np.asarray(sol.prefix_iters).tolist() == [1, 7, 24]
     assert bool(np.all(np.asarray(sol.prefix_converged)))
 
@@ -110,8 +114,13 @@ def test_prefix_iters_of_the_sequential_rollout_are_the_lengths():
 def test_prefix_iters_not_converged_is_flagged():
     p = problem("tanh_rnn_large_gain")
     sol = solvers.evaluate(
-        p.f, as_jax(p.s0), as_jax(p.inputs), solvers.Jacobi(), init=_guess(jax.random.key(3), p),
-        max_iters=5, lengths=[3, 40],
+        p.f,
+        as_jax(p.s0),
+        as_jax(p.inputs),
+        solvers.Jacobi(),
+        init=_guess(jax.random.key(3), p),
+        max_iters=5,
+        lengths=[3, 40],
     )
     converged = np.asarray(sol.prefix_converged).tolist()
     assert converged == [True, False]  # Jacobi is exact on the first 3 steps after 3 iterations
@@ -137,7 +146,10 @@ def test_deer_and_deeppcr_iterates_agree(keys):
     np.testing.assert_allclose(a[: n + 1], b[: n + 1], rtol=0, atol=1e-10)
     assert np.all(np.isnan(a[n + 1 :])) and np.all(np.isnan(b[n + 1 :]))
     np.testing.assert_allclose(
-        np.asarray(deer.merit_trace[: n + 1]), np.asarray(pcr.merit_trace[: n + 1]), rtol=1e-6, atol=1e-28
+        np.asarray(deer.merit_trace[: n + 1]),
+        np.asarray(pcr.merit_trace[: n + 1]),
+        rtol=1e-6,
+        atol=1e-28,
     )
 
 
@@ -149,7 +161,9 @@ def test_hutchinson_quasi_deer_converges_to_the_same_trajectory(num_samples, key
     runs = []
     for key in keys[:2]:
         solver = solvers.QuasiDEER("hutchinson", key=key, num_samples=num_samples)
-        sol = solvers.evaluate(p.f, s0, inputs, solver, init=as_jax(p.init), tol=1e-24, trace="states")
+        sol = solvers.evaluate(
+            p.f, s0, inputs, solver, init=as_jax(p.init), tol=1e-24, trace="states"
+        )
         assert int(sol.status) == Status.CONVERGED
         np.testing.assert_allclose(np.asarray(sol.states), expected, rtol=0, atol=1e-10)
         runs.append(sol)
@@ -157,8 +171,13 @@ def test_hutchinson_quasi_deer_converges_to_the_same_trajectory(num_samples, key
     assert not np.allclose(np.asarray(runs[0].states_trace[1]), np.asarray(runs[1].states_trace[1]))
     # ...and a key reproduces its run exactly.
     again = solvers.evaluate(
-        p.f, s0, inputs, solvers.QuasiDEER("hutchinson", key=keys[0], num_samples=num_samples),
-        init=as_jax(p.init), tol=1e-24, trace="states",
+        p.f,
+        s0,
+        inputs,
+        solvers.QuasiDEER("hutchinson", key=keys[0], num_samples=num_samples),
+        init=as_jax(p.init),
+        tol=1e-24,
+        trace="states",
     )
     np.testing.assert_array_equal(np.asarray(again.states_trace), np.asarray(runs[0].states_trace))
 
@@ -169,10 +188,17 @@ def test_hutchinson_estimate_is_unbiased_for_the_diagonal():
     p = tanh_rnn(T=5, D=3, g=0.8, seed=4)
     s0, inputs = as_jax(p.s0), as_jax(p.inputs)
     init = as_jax(p.init)
-    exact = solvers.evaluate(p.f, s0, inputs, solvers.QuasiDEER(), init=init, max_iters=1, tol=1e-300)
+    exact = solvers.evaluate(
+        p.f, s0, inputs, solvers.QuasiDEER(), init=init, max_iters=1, tol=1e-300
+    )
     est = solvers.evaluate(
-        p.f, s0, inputs, solvers.QuasiDEER("hutchinson", key=jax.random.key(5), num_samples=4000),
-        init=init, max_iters=1, tol=1e-300,
+        p.f,
+        s0,
+        inputs,
+        solvers.QuasiDEER("hutchinson", key=jax.random.key(5), num_samples=4000),
+        init=init,
+        max_iters=1,
+        tol=1e-300,
     )
     np.testing.assert_allclose(np.asarray(est.states), np.asarray(exact.states), rtol=0, atol=0.05)
 
@@ -188,7 +214,9 @@ def test_hutchinson_estimate_is_unbiased_for_the_diagonal():
 def test_num_iters_zero_when_the_guess_meets_tol(solver):
     p = problem("tanh_rnn_small_gain")
     exact = rollout_np(p.f_np, p.s0, p.inputs)
-    sol = solvers.evaluate(p.f, as_jax(p.s0), as_jax(p.inputs), solver, init=as_jax(exact), tol=1e-20)
+    sol = solvers.evaluate(
+        p.f, as_jax(p.s0), as_jax(p.inputs), solver, init=as_jax(exact), tol=1e-20
+    )
     assert int(sol.num_iters) == 0
     assert int(sol.status) == Status.CONVERGED
     np.testing.assert_array_equal(np.asarray(sol.states), exact)  # untouched: no update applied
@@ -203,8 +231,14 @@ def test_no_update_after_convergence(solver):
     tol = 1e-14
     max_iters = 300 if isinstance(solver, solvers.GradientDescent) else p.T
     sol = solvers.evaluate(
-        p.f, as_jax(p.s0), as_jax(p.inputs), solver, init=as_jax(p.init), tol=tol,
-        trace=True, max_iters=max_iters,
+        p.f,
+        as_jax(p.s0),
+        as_jax(p.inputs),
+        solver,
+        init=as_jax(p.init),
+        tol=tol,
+        trace=True,
+        max_iters=max_iters,
     )
     n = int(sol.num_iters)
     trace = np.asarray(sol.merit_trace)
@@ -216,7 +250,9 @@ def test_no_update_after_convergence(solver):
     assert float(sol.merit) == trace[n]
     # The recorded merits are the merits of the iterates: entry 0 is the guess's, entry n the answer's.
     np.testing.assert_allclose(trace[0], merit_np(p.f_np, p.s0, p.init, p.inputs), rtol=1e-10)
-    np.testing.assert_allclose(trace[n], merit_np(p.f_np, p.s0, sol.states, p.inputs), rtol=1e-6, atol=1e-28)
+    np.testing.assert_allclose(
+        trace[n], merit_np(p.f_np, p.s0, sol.states, p.inputs), rtol=1e-6, atol=1e-28
+    )
 
 
 # A small system for the hand-written iterations.
@@ -394,7 +430,11 @@ def test_precision_limit_in_float32():
     # float32 cannot resolve a merit of 1e-30: the run ends at the rounding floor.
     p = problem("tanh_rnn_small_gain")
     sol = solvers.evaluate(
-        p.make_f(jnp.float32), as_jax(p.s0, jnp.float32), as_jax(p.inputs, jnp.float32), solvers.DEER(), tol=1e-30
+        p.make_f(jnp.float32),
+        as_jax(p.s0, jnp.float32),
+        as_jax(p.inputs, jnp.float32),
+        solvers.DEER(),
+        tol=1e-30,
     )
     assert int(sol.status) == Status.PRECISION_LIMIT
     assert "precision" in sol.message
@@ -404,7 +444,12 @@ def test_precision_limit_in_float32():
 
 
 def test_status_members_and_messages():
-    assert [s.name for s in Status] == ["CONVERGED", "ITERATION_LIMIT", "NONFINITE", "PRECISION_LIMIT"]
+    assert [s.name for s in Status] == [
+        "CONVERGED",
+        "ITERATION_LIMIT",
+        "NONFINITE",
+        "PRECISION_LIMIT",
+    ]
     for s in Status:
         assert isinstance(s.message, str) and len(s.message) > 20
     assert "max_iters" in Status.ITERATION_LIMIT.message  # says what to try

@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from solver_problems import as_jax, mean_field_weights, problem, rollout_np, sinusoidal_inputs
 
 import solvers
-from solver_problems import as_jax, mean_field_weights, problem, rollout_np, sinusoidal_inputs
 
 Status = solvers.Status
 B = 3  # batch size
@@ -38,7 +38,9 @@ def _assert_same(batched, singles, atol):
 def test_jit_equals_eager(solver):
     p = problem("tanh_rnn_small_gain")
     s0, inputs, init = as_jax(p.s0), as_jax(p.inputs), as_jax(p.init)
-    eager = solvers.evaluate(p.f, s0, inputs, solver, init=init, tol=1e-20, lengths=[5, 32], trace=True)
+    eager = solvers.evaluate(
+        p.f, s0, inputs, solver, init=init, tol=1e-20, lengths=[5, 32], trace=True
+    )
     jitted = jax.jit(
         lambda s0, inputs, init, tol: solvers.evaluate(
             p.f, s0, inputs, solver, init=init, tol=tol, lengths=[5, 32], trace=True
@@ -103,7 +105,9 @@ def test_vmap_over_parameters_closed_over_by_f(jit_outer):
 
     def run(W):
         f = lambda s, x: W @ jnp.tanh(s) + x  # noqa: E731 - closes over a (batched) W
-        return solvers.evaluate(f, as_jax(s0), as_jax(u), solvers.DEER(), tol=1e-20, lengths=[10, T])
+        return solvers.evaluate(
+            f, as_jax(s0), as_jax(u), solvers.DEER(), tol=1e-20, lengths=[10, T]
+        )
 
     batch_run = jax.vmap(run)
     batched = (jax.jit(batch_run) if jit_outer else batch_run)(as_jax(Ws))
@@ -116,8 +120,8 @@ def test_vmap_over_parameters_closed_over_by_f(jit_outer):
     np.testing.assert_array_equal(
         np.asarray(batched.prefix_iters), np.stack([np.asarray(s.prefix_iters) for s in singles])
     )
-    for W, states in zip(Ws, np.asarray(batched.states)):
-        expected = rollout_np(lambda s, x: W @ np.tanh(s) + x, s0, u)
+    for W, states in zip(Ws, np.asarray(batched.states), strict=True):
+        expected = rollout_np(lambda s, x, W=W: W @ np.tanh(s) + x, s0, u)
         np.testing.assert_allclose(states, expected, atol=1e-10)
 
 
@@ -154,6 +158,8 @@ def test_status_under_vmap_is_per_member():
     p = problem("tanh_rnn_large_gain")
     s0, inputs = as_jax(p.s0), as_jax(p.inputs)
     inits = jnp.stack([jnp.asarray(rollout_np(p.f_np, p.s0, p.inputs)), as_jax(p.init)])
-    sol = jax.vmap(lambda i: solvers.evaluate(p.f, s0, inputs, init=i, tol=1e-20, max_iters=2))(inits)
+    sol = jax.vmap(lambda i: solvers.evaluate(p.f, s0, inputs, init=i, tol=1e-20, max_iters=2))(
+        inits
+    )
     assert np.asarray(sol.status).tolist() == [Status.CONVERGED, Status.ITERATION_LIMIT]
     assert np.asarray(sol.num_iters).tolist() == [0, 2]
