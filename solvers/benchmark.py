@@ -154,13 +154,15 @@ def _dtype(name):
 
 
 def rnn_weights(D, seed=0, dtype="float64"):
-    """Mean-field RNN coupling ``W_ij ~ N(0, 1/D)`` (numpy generator seeded by ``seed``)."""
-    return jnp.asarray(np.random.default_rng(seed).normal(size=(D, D)) / np.sqrt(D), dtype)
+    """Mean-field RNN coupling ``W_ij ~ N(0, 1/D)``, ``W_ii = 0`` (numpy generator ``seed``)."""
+    W = np.random.default_rng(seed).normal(size=(D, D)) / np.sqrt(D)
+    return jnp.asarray(W * (1 - np.eye(D)), dtype)
 
 
 def rnn_step(W, gain):
-    """``f(s, u) = tanh(gain · W s + u)``: predictable for small gain, chaotic for large."""
-    return lambda s, u: jnp.tanh(gain * (W @ s) + u)
+    """The mean-field RNN ``f(s, u) = gain · W tanh(s) + u`` (PAPER.md §6): predictable for small
+    gain, chaotic beyond gain ≈ 1.2."""
+    return lambda s, u: gain * (W @ jnp.tanh(s)) + u
 
 
 def _inputs(T, D, seed, dtype, scale=0.5):

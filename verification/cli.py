@@ -19,6 +19,7 @@ _COMMANDS = (
     ("verification._cli_verify", "verify"),
     ("verification._cli_diagnose", "diagnose"),
     ("verification._cli_figures", "figures"),
+    ("verification._cli_bench", "bench"),
 )
 
 
