@@ -418,9 +418,14 @@ def verify(system, lengths=None, *, solver=None, key, tol=1e-10, burn_in=None, n
 
 
 def environment() -> dict:
+    import importlib.metadata
     import platform
 
-    return {"jax": jax.__version__, "backend": jax.default_backend(), "python": platform.python_version(),
+    try:
+        version = importlib.metadata.version("predictability")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        version = "unknown"
+    return {"predictability": version, "jax": jax.__version__, "backend": jax.default_backend(), "python": platform.python_version(),
             "x64": bool(jax.config.jax_enable_x64)}
 
 
