@@ -27,6 +27,7 @@ __all__ = [
     "mf_sequential_lle",
     "zero_crossing",
     "chunks",
+    "exact_prefix_counts",
 ]
 
 
@@ -56,6 +57,30 @@ def chunks(n: int, size: int):
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
+def exact_prefix_counts(f, s0, inputs, sol, lengths, tol, solver, extra: int = 4):
+    """Prefix counts by the separate-run rule, also for prefixes the full run left unfinished.
+
+    The driver stops when the whole sequence meets ``L/T ≤ tol``; a prefix whose own
+    ``L(s_1..s_T')/T'`` is still above tol at that moment only gets a lower bound. Iterating on
+    from the final iterate (the update depends on the current iterate only, so these are the
+    iterates the full run would have produced next) for ``extra`` more steps and checking each
+    prefix's merit gives the exact count whenever it is reached within them.
+
+    Returns ``(prefix_iters, prefix_converged)``.
+    """
+    L = jnp.asarray(lengths)
+    more = solvers.evaluate(f, s0, inputs, solver, init=sol.states, tol=jnp.finfo(sol.states.dtype).tiny,
+                            max_iters=extra, trace="states")
+
+    def prefix_merits(states):
+        return jnp.cumsum(solvers.merit_terms(f, s0, states, inputs))[L - 1] / L
+
+    ok = jax.vmap(prefix_merits)(more.states_trace[1:]) <= tol  # NaN rows (stopped early) are False
+    late = ~sol.prefix_converged & ok.any(axis=0)
+    iters = jnp.where(late, sol.num_iters + 1 + jnp.argmax(ok, axis=0), sol.prefix_iters)
+    return iters, sol.prefix_converged | late
+
+
 def _mf_problem(key, g, D, T):
     d = mean_field_rnn_data(key, g, D, T, float_dtype())
     W = d["W"]
@@ -76,7 +101,9 @@ def _mf_solve(keys, g, tol, solver, *, D, T, lengths, max_iters):
             f, s0, inputs, solver, init=init, tol=tol, lengths=lengths, max_iters=max_iters,
             reset_nonfinite=True,
         )
-        return sol
+        if lengths is None:
+            return sol, None, None
+        return sol, *exact_prefix_counts(f, s0, inputs, sol, lengths, tol, solver)
 
     return jax.vmap(one)(keys)
 
@@ -97,7 +124,8 @@ def mf_solve(seeds, g, *, D, T, solver, tol, lengths=None, max_iters=None, seed_
     tol = jnp.asarray(tol, float_dtype())
     parts = []
     for sl in chunks(len(seeds), seed_chunk):
-        sol = _mf_solve_jit(keys[sl], g, tol, solver, D=D, T=T, lengths=lengths, max_iters=max_iters)
+        sol, prefix_iters, prefix_converged = _mf_solve_jit(
+            keys[sl], g, tol, solver, D=D, T=T, lengths=lengths, max_iters=max_iters)
         part = {
             "num_iters": sol.num_iters,
             "converged": sol.converged,
@@ -106,8 +134,8 @@ def mf_solve(seeds, g, *, D, T, solver, tol, lengths=None, max_iters=None, seed_
             "states": sol.states,
         }
         if lengths is not None:
-            part["prefix_iters"] = sol.prefix_iters
-            part["prefix_converged"] = sol.prefix_converged
+            part["prefix_iters"] = prefix_iters
+            part["prefix_converged"] = prefix_converged
         parts.append(jax.device_get(part))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 

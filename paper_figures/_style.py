@@ -112,5 +112,6 @@ def hardware_label(hardware: dict) -> str:
     platform = hardware.get("platform", "?")
     kind = hardware.get("device_kind", "?")
     if platform == "cpu":
-        return f"CPU, {hardware.get('cpu_count', '?')} cores ({kind})"
+        extra = "" if kind.lower() == "cpu" else f", {kind}"
+        return f"CPU ({hardware.get('cpu_count', '?')} cores{extra})"
     return f"{platform.upper()}: {kind}"

@@ -26,7 +26,7 @@ from verification.systems import two_well_langevin
 from . import _common, _style
 
 NAME = "fig3_fig8_langevin"
-DATA_VERSION = 1
+DATA_VERSION = 2
 PAPER = {"lle": -0.0145, "max_steps": 35, "T_max": 10_000}
 
 PRESETS = {
@@ -41,7 +41,7 @@ PAPER_COST = ("20 seeds of DEER at D = 2, T = 10 000 plus one traced run: under 
               "2-core CPU (the quick preset is the paper's size with a coarser T grid).")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _step(eps: float):
     """The sampler's step ``f(s, w)`` (independent of T and seed: the noise is the input)."""
     return two_well_langevin(T=1, seed=0, eps=eps, dtype=_common.float_dtype()).f
@@ -64,7 +64,9 @@ def _steps_and_lle(seeds, tol, *, f, T, lengths, burn_in):
         seq = solvers.evaluate(f, s0, noise, solvers.Sequential()).states
         lam = theory.lle(_jacobians(f, s0, seq, noise), key=jax.random.fold_in(jax.random.key(seed), 2),
                          burn_in=burn_in)
-        return sol.prefix_iters, sol.prefix_converged, sol.num_iters, lam
+        prefix_iters, prefix_converged = _common.exact_prefix_counts(
+            f, s0, noise, sol, lengths, tol, solvers.DEER())
+        return prefix_iters, prefix_converged, sol.num_iters, lam
 
     return jax.vmap(one)(seeds)
 
@@ -135,6 +137,8 @@ def plot(data):
 
 def plot_fig8(data):
     """Figure 8: LLE of every DEER iterate, and the merit per iteration."""
+    from matplotlib.ticker import MaxNLocator
+
     merit, lle = data["fig8_merit"], data["fig8_lle"]
     k = np.arange(len(merit))
     with _style.style_context():
@@ -151,6 +155,8 @@ def plot_fig8(data):
         a1.set_xlabel("DEER iteration $i$")
         a1.set_ylabel(r"merit $L(s^{(i)})/T$")
         a1.legend(loc="upper right")
+        for ax in (a0, a1):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _style.caption(fig, "Figure 8. " + str(data["caption8"]))
     return fig
 
