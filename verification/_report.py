@@ -294,11 +294,17 @@ class Report:
             lo = [math.exp(0.5 * p.log_mu_lower) if math.isfinite(p.log_mu_lower) else np.nan for p in s.per_length]
             hi = [math.exp(0.5 * p.log_mu_upper) if math.isfinite(p.log_mu_upper) else np.nan for p in s.per_length]
             ax2.plot(Ts, sm, "o-", label="σ_min(J) at solution")
-            ax2.plot(Ts, si, "x-", label="min σ_min over iterates")
+            ref = [v for v in sm + lo + hi if v is not None and np.isfinite(v) and v > 0]
+            bottom = min(ref) / 1e3 if ref else None
+            off = bottom is not None and any(np.isfinite(v) and v < bottom for v in si)
+            ax2.plot(Ts, np.clip(si, bottom, None) if off else si, "x-",
+                     label="min σ_min over iterates" + (" (clipped: see report)" if off else ""))
             ax2.plot(Ts, lo, "v--", label="Theorem 2 lower")
             ax2.plot(Ts, hi, "^--", label="Theorem 2 upper")
             ax2.set_xscale("log")
             ax2.set_yscale("log")
+            if bottom is not None:
+                ax2.set_ylim(bottom=bottom, top=2.0)
             ax2.set_xlabel("T")
             ax2.set_ylabel("σ_min(J) = √μ")
             ax2.legend(fontsize=7)

@@ -256,7 +256,7 @@ def verify(system, lengths=None, *, solver=None, key, tol=1e-10, burn_in=None, n
     basin_cap = 2.0 / L_val if L_val > 0 else math.inf  # σ_min ≤ 1, so the basin is inside ‖r‖ < 2/L
     candidates = []
     if is_newton:
-        candidates = [i for i in range(n_total) if residual_trace[i] < basin_cap][-4:]
+        candidates = [i for i in range(n_total) if residual_trace[i] < basin_cap][-8:]
     all_idx = sorted(set(sampled) | set(candidates))
     say("iterates")
     it_states, it_jac = {}, {}
