@@ -309,15 +309,20 @@ def verify(system, lengths=None, *, solver=None, key, tol=1e-10, burn_in=None, n
                                               "eq. (10) constants too costly to measure exactly"))
         # ≤ T exactness (causality)
         floor_ok = tol >= 100 * floor
-        checks.append(C.rigorous_check(
-            "exactness", "causality (§2)", Tp, counts[j] <= Tp and conv[j], verified=floor_ok,
-            hypotheses=("causal scan solver: exact after at most T iterations (verified: "
-                        f"{_solver_name(solver)} is causal)",
-                        f"tol = {tol:g} at least 100x the rounding floor of the merit ({floor:.2g}): "
-                        + ("verified" if floor_ok else "NOT satisfied")),
-            predicted=Tp, measured=counts[j], ratio=counts[j] / Tp,
-            detail=f"prefix count {counts[j]} {'<=' if counts[j] <= Tp else '>'} T = {Tp}"
-                   + ("" if conv[j] else " (prefix did not converge)")))
+        if not conv[j] and status == "nonfinite":
+            checks.append(C.skipped_check("exactness", "causality (§2)", Tp,
+                                          "the solve stopped on non-finite values before this prefix "
+                                          "converged (use reset_nonfinite=True)"))
+        else:
+            checks.append(C.rigorous_check(
+                "exactness", "causality (§2)", Tp, counts[j] <= Tp and conv[j], verified=floor_ok,
+                hypotheses=("causal scan solver: exact after at most T iterations (verified: "
+                            f"{_solver_name(solver)} is causal)",
+                            f"tol = {tol:g} at least 100x the rounding floor of the merit ({floor:.2g}): "
+                            + ("verified" if floor_ok else "NOT satisfied")),
+                predicted=Tp, measured=counts[j], ratio=counts[j] / Tp,
+                detail=f"prefix count {counts[j]} {'<=' if counts[j] <= Tp else '>'} T = {Tp}"
+                       + ("" if conv[j] else " (prefix did not converge)")))
         # rigorous iteration bound and the two-phase estimate (Newton only)
         bound_iters = est_steps = None
         if is_newton:
@@ -340,15 +345,22 @@ def verify(system, lengths=None, *, solver=None, key, tol=1e-10, burn_in=None, n
                         f"L = {L_val:.4g}: " + ("verified (" + L_method + ")" if L_rig else "an estimate"),
                         f"mu = {mu_j:.4g} <= sigma_min(J(s^(i)))^2: "
                         + (f"verified at all {counts[j] + 1} iterates" if all_sampled else "checked at sampled iterates only"))
-                checks.append(C.rigorous_check(
-                    "iteration_bound", "Theorems 2, 4, 5 (iteration_bound)", Tp, counts[j] <= bound_iters,
-                    verified=verified, hypotheses=hyps, predicted=bound_iters, measured=counts[j],
-                    ratio=counts[j] / max(bound_iters, 1),
-                    detail=f"bound min(T, linear {ib.linear_only}, two-phase {ib.two_phase})"))
+                if not conv[j] and counts[j] <= bound_iters:
+                    checks.append(C.skipped_check(
+                        "iteration_bound", "Theorems 2, 4, 5 (iteration_bound)", Tp,
+                        f"prefix did not converge: its count {counts[j]} is only a lower bound (bound {bound_iters})"))
+                else:
+                    checks.append(C.rigorous_check(
+                        "iteration_bound", "Theorems 2, 4, 5 (iteration_bound)", Tp, counts[j] <= bound_iters,
+                        verified=verified, hypotheses=hyps, predicted=bound_iters, measured=counts[j],
+                        ratio=counts[j] / max(bound_iters, 1),
+                        detail=f"bound min(T, linear {ib.linear_only}, two-phase {ib.two_phase})"))
             except (ValueError, TypeError) as exc:
                 checks.append(C.skipped_check("iteration_bound", "Theorems 2, 4, 5 (iteration_bound)", Tp,
                                               f"not computable: {exc}"))
             try:
+                if not conv[j]:
+                    raise ValueError("the prefix did not converge (its count is only a lower bound)")
                 if L_val > 0 and residual0[j] > 0:
                     est = theory.two_phase_estimate(lam, Tp, residual0=residual0[j], lipschitz=L_val,
                                                     beta=beta, a=1.0)
@@ -395,7 +407,11 @@ def verify(system, lengths=None, *, solver=None, key, tol=1e-10, burn_in=None, n
     growth_m = C.classify_growth(lengths, counts)
     growth_p = C.predicted_growth(lam, T)
     agree = C.growth_agrees(growth_m, growth_p)
-    if agree is None:
+    if not all(conv):
+        checks.append(C.skipped_check("growth", "§4 sharp transition at λ = 0", None,
+                                      "some prefix did not converge: its count is only a lower bound",
+                                      kind=C.ESTIMATE))
+    elif agree is None:
         checks.append(C.skipped_check("growth", "§4 sharp transition at λ = 0", None,
                                       f"|λ| T = {abs(lam) * T:.2g} < 1: no prediction", kind=C.ESTIMATE))
     else:

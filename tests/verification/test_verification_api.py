@@ -115,6 +115,17 @@ def test_verify_fallback_paths(key, monkeypatch):
     assert s.rate_fit["sequence"].endswith("sampled iterates")
 
 
+def test_verify_nonfinite_solve_claims_nothing_about_counts(key):
+    """Without the paper's reset, DEER on Lorenz from a normal guess stops on NaN: counts are lower
+    bounds, so exactness, the iteration bound, the estimate and growth are skipped, not judged."""
+    s = V.verify(systems.chaotic_flow("lorenz", T=60), [10, 60], key=key, reset_nonfinite=False).systems[0]
+    assert s.status == "nonfinite" and not any(s.converged)
+    for c in s.checks:
+        if c.name in ("exactness", "iteration_bound", "two_phase_estimate", "growth"):
+            assert c.status == "skipped", c
+    assert not s.violations
+
+
 def test_assert_parallelizable(key):
     V.assert_parallelizable(systems.linear(jnp.eye(2) * 0.5, T=40), [10, 40], key=key)
     with pytest.raises(AssertionError, match="not parallelizable"):
