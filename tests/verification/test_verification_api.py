@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import solvers
 import verification as V
@@ -58,6 +60,40 @@ def test_prefix_sigma_min_matches_numpy_svd(T, D):
     for v, a, Tp in zip(vals, accs, lengths, strict=True):
         exact = np.linalg.svd(_residual_matrix(J[:Tp]), compute_uv=False)[-1]
         assert abs(v - exact) <= max(a, 1e-9 * exact) + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(scale=st.floats(0.1, 3.0), lam=st.floats(-2.0, 2.0), seed=st.integers(0, 2**16))
+def test_theorem2_check_never_violated_on_random_sequences(scale, lam, seed):
+    """With a, b measured exactly on the same Jacobians, Theorem 2 holds for any λ: the check must
+    never report a violation (false violations are the failure mode this guards against)."""
+    from verification._verify import _log_bounds, _theorem2_check
+
+    J = jnp.asarray(np.random.default_rng(seed).normal(size=(12, 2, 2)) * scale)
+    lengths = [4, 12]
+    log_a, log_b = C.prefix_burn_in(J, lam, lengths)
+    vals, accs = C.prefix_sigma_min(J, lengths, key=jax.random.key(seed))
+    for j, Tp in enumerate(lengths):
+        llo, lhi = _log_bounds(lam, Tp, log_a[j], log_b[j])
+        check = _theorem2_check("t2", Tp, vals[j], accs[j], llo, lhi, True, "exact", "here")
+        assert check.status == "holds", check.detail
+
+
+def test_catalog_lipschitz_constants_dominate_sampled_estimates(key):
+    """An analytic (rigorous) L can never be below a sampled lower estimate of the same constant."""
+    import theory
+
+    for system in (systems.mean_field_rnn(1.5, D=6, T=40), systems.chaotic_flow("lorenz", T=40),
+                   systems.flow_observer("lorenz", T=40), systems.henon(T=40), systems.logistic(3.9, T=40)):
+        states = system.trajectory()
+        known = C.known_constants(system, system.jacobians(states))
+        assert "lipschitz" in known, system.name
+        est = theory.jacobian_lipschitz(system.f, system.s0, states, system.inputs, key=key, radius=1.0)
+        assert known["lipschitz"][0] >= float(est.value) * (1 - 1e-9), system.name
+        if "rho" in known:  # a global bound on ‖J_t(s)‖ also bounds it at random states
+            s = jax.random.normal(key, (40, system.D)) * 3.0
+            norms = np.linalg.norm(np.asarray(system.jacobians(s)), 2, axis=(-2, -1))
+            assert known["rho"][0] >= norms.max() * (1 - 1e-9), system.name
 
 
 def test_growth_classes_and_predictions():
