@@ -167,7 +167,9 @@ def plot(data):
         a0.set_ylabel("steps to tol (median, range)")
         a1.set_ylabel("wall-clock (s)")
         a1.set_title(f"wall-clock on {data['hardware']}")
-        a0.legend(loc="upper left")
+        lo, hi = a0.get_ylim()
+        a0.set_ylim(lo, hi * 12)  # room for the legend above the curves
+        a0.legend(loc="upper left", ncols=2)
         _style.caption(fig, "Figure 7. " + str(data["caption"]))
     return fig
 
