@@ -12,7 +12,9 @@ from _common import RESULTS, enable_x64
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--T", type=int, default=1000)
     p.add_argument("--out", default=os.path.join(RESULTS, "deer_iteration_cpu.json"))
     args = p.parse_args(argv)

@@ -14,7 +14,9 @@ from _common import RESULTS
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--max-elements", type=float, default=1e8, help="largest T·D² for dense DEER")
     p.add_argument("--out", default=os.path.join(RESULTS, "memory_cpu.json"))
     args = p.parse_args(argv)

@@ -15,7 +15,9 @@ from _common import RESULTS, enable_x64
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--D", type=int, default=8)
     p.add_argument("--T", type=int, default=1000)
     p.add_argument("--seeds", type=int, default=16)
@@ -29,7 +31,9 @@ def main(argv=None):
     solver = solvers.DEER() if args.solver == "deer" else solvers.QuasiDEER()
     rows = benchmark.sweep_suite(D=args.D, T=args.T, seeds=range(args.seeds), solver=solver)
     print(benchmark.markdown_table(rows))
-    benchmark.write_json(args.out, {"machine": benchmark.machine(), "solver": args.solver, "rows": rows})
+    benchmark.write_json(
+        args.out, {"machine": benchmark.machine(), "solver": args.solver, "rows": rows}
+    )
 
 
 if __name__ == "__main__":

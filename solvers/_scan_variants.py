@@ -77,7 +77,9 @@ def _vector_time_first(A, b, s0, diagonal):
         return (_apply(A[0], s0, diagonal) + b[0])[None]
     n = T // 2
     # Up-sweep: compose pairs (positions 2k, 2k+1 in 0-based time), the only matrix products.
-    pa, pb = _compose(A[0 : 2 * n : 2], b[0 : 2 * n : 2], A[1 : 2 * n : 2], b[1 : 2 * n : 2], diagonal)
+    pa, pb = _compose(
+        A[0 : 2 * n : 2], b[0 : 2 * n : 2], A[1 : 2 * n : 2], b[1 : 2 * n : 2], diagonal
+    )
     even = _vector_time_first(pa, pb, s0, diagonal)  # s_2, s_4, …, s_{2n}
     # Down-sweep: odd states from the previous even state, matrix–vector only.
     prev = jnp.concatenate([s0[None], even], axis=0)[: T - n]
@@ -133,8 +135,10 @@ def _chunked_time_first(A, b, s0, diagonal, chunk_size):
     pad = n * C - T
     if pad:
         # Identity maps (A = I, b = 0) after the end leave the real states untouched.
-        eye = jnp.ones(b.shape[1:], A.dtype) if diagonal else jnp.broadcast_to(
-            jnp.eye(b.shape[-1], dtype=A.dtype), A.shape[1:]
+        eye = (
+            jnp.ones(b.shape[1:], A.dtype)
+            if diagonal
+            else jnp.broadcast_to(jnp.eye(b.shape[-1], dtype=A.dtype), A.shape[1:])
         )
         A = jnp.concatenate([A, jnp.broadcast_to(eye, (pad,) + A.shape[1:])], axis=0)
         b = jnp.concatenate([b, jnp.zeros((pad,) + b.shape[1:], b.dtype)], axis=0)
@@ -142,8 +146,10 @@ def _chunked_time_first(A, b, s0, diagonal, chunk_size):
     A = jnp.swapaxes(A.reshape((n, C) + A.shape[1:]), 0, 1)
     b = jnp.swapaxes(b.reshape((n, C) + b.shape[1:]), 0, 1)
     # Phase 1: each chunk's composite map (P, x) from a zero start; P accumulates the products.
-    eye = jnp.ones(b.shape[1:], A.dtype) if diagonal else jnp.broadcast_to(
-        jnp.eye(b.shape[-1], dtype=A.dtype), A.shape[1:]
+    eye = (
+        jnp.ones(b.shape[1:], A.dtype)
+        if diagonal
+        else jnp.broadcast_to(jnp.eye(b.shape[-1], dtype=A.dtype), A.shape[1:])
     )
 
     def compose_step(carry, ab):
@@ -185,7 +191,9 @@ def block_composite(A, b, *, diagonal: bool = False):
     while b.shape[0] > 1:
         T = b.shape[0]
         n = T // 2
-        pa, pb = _compose(A[0 : 2 * n : 2], b[0 : 2 * n : 2], A[1 : 2 * n : 2], b[1 : 2 * n : 2], diagonal)
+        pa, pb = _compose(
+            A[0 : 2 * n : 2], b[0 : 2 * n : 2], A[1 : 2 * n : 2], b[1 : 2 * n : 2], diagonal
+        )
         if T % 2:  # the unpaired last map stays last
             pa = jnp.concatenate([pa, A[-1:]], axis=0)
             pb = jnp.concatenate([pb, b[-1:]], axis=0)

@@ -56,7 +56,9 @@ class ShardedScan:
 
     def __post_init__(self):
         if not isinstance(self.mesh, Mesh) or len(self.mesh.axis_names) != 1:
-            raise ValueError(f"mesh: expected a one-dimensional jax.sharding.Mesh, got {self.mesh!r}")
+            raise ValueError(
+                f"mesh: expected a one-dimensional jax.sharding.Mesh, got {self.mesh!r}"
+            )
         if self.inner not in SCAN_METHODS:
             raise ValueError(f"inner: expected one of {SCAN_METHODS}, got {self.inner!r}")
 
@@ -95,7 +97,9 @@ def time_mesh(devices):
     devices, or a one-dimensional :class:`~jax.sharding.Mesh` (returned as is)."""
     if isinstance(devices, Mesh):
         if len(devices.axis_names) != 1:
-            raise ValueError(f"devices: expected a one-dimensional Mesh, got axes {devices.axis_names}")
+            raise ValueError(
+                f"devices: expected a one-dimensional Mesh, got axes {devices.axis_names}"
+            )
         return devices
     if isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
         available = jax.devices()

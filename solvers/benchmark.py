@@ -83,7 +83,11 @@ def time_calls(calls, reps=5):
     out = {}
     for name in calls:
         med = float(np.median(times[name]))
-        out[name] = {"median_s": med, "compile_s": max(0.0, first[name] - med), "times_s": times[name]}
+        out[name] = {
+            "median_s": med,
+            "compile_s": max(0.0, first[name] - med),
+            "times_s": times[name],
+        }
     return out
 
 
@@ -180,27 +184,34 @@ def scan_suite(sizes, *, dtype="float64", reps=5, chunk_size=64):
     Args:
         sizes: iterable of ``(D, T, diagonal)``.
     """
-    dt = _dtype(dtype)
-    rows = []
-    for D, T, diagonal in sizes:
-        rng = np.random.default_rng(0)
-        shape = (T, D) if diagonal else (T, D, D)
-        A = jnp.asarray(rng.normal(size=shape) * (0.9 if diagonal else 0.9 / np.sqrt(D)), dt)
-        b = jnp.asarray(rng.normal(size=(T, D)), dt)
-        s0 = jnp.zeros(D, dt)
-        fns = {
-            m: jax.jit(lambda A, b, s0, m=m: solve_affine(A, b, s0, diagonal=diagonal, method=m, chunk_size=chunk_size))
-            for m in SCAN_COMPARED
-        }
-        res = time_calls({m: (lambda fn=fn: fn(A, b, s0)) for m, fn in fns.items()}, reps=reps)
-        base = res["associative"]["median_s"]
-        row = {"A": "diagonal" if diagonal else "dense", "D": D, "T": T, "dtype": dtype}
-        for m in SCAN_COMPARED:
-            row[f"{m}_ms"] = 1e3 * res[m]["median_s"]
-        for m in SCAN_COMPARED[1:]:
-            row[f"{m}/assoc"] = res[m]["median_s"] / base
-        rows.append(row)
-    return rows
+    _dtype(dtype)
+    return [_scan_row(D, T, diagonal, dtype, reps, chunk_size) for D, T, diagonal in sizes]
+
+
+def _scan_row(D, T, diagonal, dtype, reps, chunk_size):
+    dt = jnp.dtype(dtype)
+    rng = np.random.default_rng(0)
+    shape = (T, D) if diagonal else (T, D, D)
+    A = jnp.asarray(rng.normal(size=shape) * (0.9 if diagonal else 0.9 / np.sqrt(D)), dt)
+    b = jnp.asarray(rng.normal(size=(T, D)), dt)
+    s0 = jnp.zeros(D, dt)
+
+    def jitted(method):
+        fn = jax.jit(
+            lambda A, b, s0: solve_affine(
+                A, b, s0, diagonal=diagonal, method=method, chunk_size=chunk_size
+            )
+        )
+        return lambda: fn(A, b, s0)
+
+    res = time_calls({m: jitted(m) for m in SCAN_COMPARED}, reps=reps)
+    base = res["associative"]["median_s"]
+    row = {"A": "diagonal" if diagonal else "dense", "D": D, "T": T, "dtype": dtype}
+    for m in SCAN_COMPARED:
+        row[f"{m}_ms"] = 1e3 * res[m]["median_s"]
+    for m in SCAN_COMPARED[1:]:
+        row[f"{m}/assoc"] = res[m]["median_s"] / base
+    return row
 
 
 def deer_iteration_suite(dims, *, T=1000, dtype="float64", reps=7, iters=(1, 9), scan="auto"):
@@ -212,59 +223,59 @@ def deer_iteration_suite(dims, *, T=1000, dtype="float64", reps=7, iters=(1, 9),
     per-call overhead of the eager ``evaluate`` (argument checks, tracing f for its shape) is
     reported apart, as ``evaluate(k₁)`` eager minus jitted.
     """
-    dt = _dtype(dtype)
-    rows = []
+    _dtype(dtype)
+    return [_deer_iteration_row(D, T, dtype, reps, iters, scan) for D in dims]
+
+
+def _deer_iteration_row(D, T, dtype, reps, iters, scan):
+    dt = jnp.dtype(dtype)
     k1, k2 = iters
-    for D in dims:
-        W = rnn_weights(D, 0, dtype)
-        f = rnn_step(W, 0.9)  # predictable; tol = 1e-300 keeps it iterating (checked)
-        s0 = jnp.zeros(D, dt)
-        x = _inputs(T, D, 0, dt)
-        init = jnp.broadcast_to(s0, (T, D))
-        solver = DEER(scan=scan)
+    W = rnn_weights(D, 0, dtype)
+    f = rnn_step(W, 0.9)  # predictable; tol = 1e-300 keeps it iterating (checked)
+    s0 = jnp.zeros(D, dt)
+    x = _inputs(T, D, 0, dt)
+    init = jnp.broadcast_to(s0, (T, D))
+    solver = DEER(scan=scan)
 
-        @jax.jit
-        def reference(states, x):
-            sp = shift(s0, states)
-            fs, J = jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(sp, x)
-            return solve_affine(J, fs - jnp.einsum("tij,tj->ti", J, sp), s0, method=scan)
+    @jax.jit
+    def reference(states, x):
+        sp = shift(s0, states)
+        fs, J = jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(sp, x)
+        return solve_affine(J, fs - jnp.einsum("tij,tj->ti", J, sp), s0, method=scan)
 
-        @jax.jit
-        def jacobians_only(states, x):
-            return jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(shift(s0, states), x)
+    @jax.jit
+    def jacobians_only(states, x):
+        return jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(shift(s0, states), x)
 
-        def solve_k(k):
-            return jax.jit(lambda x: evaluate(f, s0, x, solver, tol=1e-300, max_iters=k).num_iters)
+    def solve_k(k):
+        return jax.jit(lambda x: evaluate(f, s0, x, solver, tol=1e-300, max_iters=k).num_iters)
 
-        runs = {k: solve_k(k) for k in (k1, k2)}
-        calls = {
-            "k1": lambda: runs[k1](x),
-            "k2": lambda: runs[k2](x),
-            "ref": lambda: reference(init, x),
-            "jac": lambda: jacobians_only(init, x),
-            "eager_k1": lambda: evaluate(f, s0, x, solver, tol=1e-300, max_iters=k1).states,
-        }
-        res = time_calls(calls, reps=reps)
-        for k in (k1, k2):
-            got = int(runs[k](x))
-            if got != k:
-                raise RuntimeError(f"the benchmark problem converged after {got} < {k} iterations")
-        per_iter = (res["k2"]["median_s"] - res["k1"]["median_s"]) / (k2 - k1)
-        ref = res["ref"]["median_s"]
-        rows.append(
-            {
-                "D": D,
-                "T": T,
-                "scan": scan,
-                "per_iter_ms": 1e3 * per_iter,
-                "f+J+scan_ms": 1e3 * ref,
-                "f+J_ms": 1e3 * res["jac"]["median_s"],
-                "per_iter/(f+J+scan)": per_iter / ref,
-                "eager_overhead_ms": 1e3 * (res["eager_k1"]["median_s"] - res["k1"]["median_s"]),
-                "compile_s": res["k2"]["compile_s"],
-            }
-        )
-    return rows
+    runs = {k: solve_k(k) for k in (k1, k2)}
+    calls = {
+        "k1": lambda: runs[k1](x),
+        "k2": lambda: runs[k2](x),
+        "ref": lambda: reference(init, x),
+        "jac": lambda: jacobians_only(init, x),
+        "eager_k1": lambda: evaluate(f, s0, x, solver, tol=1e-300, max_iters=k1).states,
+    }
+    res = time_calls(calls, reps=reps)
+    for k in (k1, k2):
+        got = int(runs[k](x))
+        if got != k:
+            raise RuntimeError(f"the benchmark problem converged after {got} < {k} iterations")
+    per_iter = (res["k2"]["median_s"] - res["k1"]["median_s"]) / (k2 - k1)
+    ref = res["ref"]["median_s"]
+    return {
+        "D": D,
+        "T": T,
+        "scan": scan,
+        "per_iter_ms": 1e3 * per_iter,
+        "f+J+scan_ms": 1e3 * ref,
+        "f+J_ms": 1e3 * res["jac"]["median_s"],
+        "per_iter/(f+J+scan)": per_iter / ref,
+        "eager_overhead_ms": 1e3 * (res["eager_k1"]["median_s"] - res["k1"]["median_s"]),
+        "compile_s": res["k2"]["compile_s"],
+    }
 
 
 def _sweep_solver(solver, tol):
@@ -312,47 +323,60 @@ def _looped(one):
     return jax.jit(one)
 
 
-def sweep_suite(*, D=8, T=500, seeds=range(8), predictable=(0.3, 0.6, 0.9), chaotic=(1.5, 2.5),
-                dtype="float64", reps=3, solver=None):
+def sweep_suite(
+    *,
+    D=8,
+    T=500,
+    seeds=range(8),
+    predictable=(0.3, 0.6, 0.9),
+    chaotic=(1.5, 2.5),
+    dtype="float64",
+    reps=3,
+    solver=None,
+):
     """A seeds × gains sweep: one ``vmap`` vs the same solves in a Python loop.
 
     Three batches: predictable gains only; predictable and chaotic mixed in one ``vmap`` (the
-    while-loop runs until its slowest member converges); and the mixed set batched per gain.
+    while-loop runs until its slowest member stops); and the mixed set batched per gain.
     """
     solver = DEER() if solver is None else solver
     one = _sweep_solver(solver, 1e-10)
     batched, looped = _batched(one), _looped(one)
-    rows = []
     groups = {"predictable": tuple(predictable), "mixed": tuple(predictable) + tuple(chaotic)}
-    for label, gains in groups.items():
-        cfg = sweep_configs(D, T, list(seeds), gains, dtype)
-        n = cfg[1].shape[0]
-        per_gain = [sweep_configs(D, T, list(seeds), (g,), dtype) for g in gains]
+    return [
+        _sweep_row(label, gains, batched, looped, D, T, list(seeds), dtype, reps)
+        for label, gains in groups.items()
+    ]
 
-        def loop():
-            return [looped(*(c[i] for c in cfg)) for i in range(n)]
 
-        calls = {"vmap": lambda: batched(*cfg), "loop": loop}
-        if label == "mixed":
-            calls["vmap_per_gain"] = lambda: [batched(*c) for c in per_gain]
-        res = time_calls(calls, reps=reps)
-        iters = np.asarray(batched(*cfg)[1])
-        row = {
-            "batch": label,
-            "configs": n,
-            "D": D,
-            "T": T,
-            "loop_s": res["loop"]["median_s"],
-            "vmap_s": res["vmap"]["median_s"],
-            "loop/vmap": res["loop"]["median_s"] / res["vmap"]["median_s"],
-            "iters_min": int(iters.min()),
-            "iters_max": int(iters.max()),
-        }
-        if "vmap_per_gain" in res:
-            row["vmap_per_gain_s"] = res["vmap_per_gain"]["median_s"]
-            row["loop/vmap_per_gain"] = res["loop"]["median_s"] / res["vmap_per_gain"]["median_s"]
-        rows.append(row)
-    return rows
+def _sweep_row(label, gains, batched, looped, D, T, seeds, dtype, reps):
+    cfg = sweep_configs(D, T, seeds, gains, dtype)
+    n = cfg[1].shape[0]
+    per_gain = [sweep_configs(D, T, seeds, (g,), dtype) for g in gains]
+    calls = {
+        "vmap": lambda: batched(*cfg),
+        "loop": lambda: [looped(*(c[i] for c in cfg)) for i in range(n)],
+    }
+    if label == "mixed":
+        calls["vmap_per_gain"] = lambda: [batched(*c) for c in per_gain]
+    res = time_calls(calls, reps=reps)
+    iters = np.asarray(batched(*cfg)[1])
+    row = {
+        "batch": label,
+        "configs": n,
+        "D": D,
+        "T": T,
+        "loop_s": res["loop"]["median_s"],
+        "vmap_s": res["vmap"]["median_s"],
+        "loop/vmap": res["loop"]["median_s"] / res["vmap"]["median_s"],
+        "iters_min": int(iters.min()),
+        "iters_max": int(iters.max()),
+        "iters_sum": int(iters.sum()),
+    }
+    if "vmap_per_gain" in res:
+        row["vmap_per_gain_s"] = res["vmap_per_gain"]["median_s"]
+        row["loop/vmap_per_gain"] = res["loop"]["median_s"] / res["vmap_per_gain"]["median_s"]
+    return row
 
 
 _MEMORY_CHILD = r"""
@@ -396,10 +420,16 @@ def memory_suite(sizes, *, iters=2, timeout=600):
     for kind, T, D in sizes:
         out = subprocess.run(
             [sys.executable, "-c", _MEMORY_CHILD, kind, str(T), str(D), str(iters)],
-            capture_output=True, text=True, timeout=timeout, env=env, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
         )
         if out.returncode != 0:
-            rows.append({"solver": kind, "T": T, "D": D, "error": out.stderr.strip().splitlines()[-1:]})
+            rows.append(
+                {"solver": kind, "T": T, "D": D, "error": out.stderr.strip().splitlines()[-1:]}
+            )
             continue
         m = json.loads(out.stdout.strip().splitlines()[-1])
         grown = m["peak"] - m["base"]
@@ -419,9 +449,18 @@ def memory_suite(sizes, *, iters=2, timeout=600):
     return rows
 
 
-def rnn_comparison(dims, lengths, *, dtype="float64", gain=0.5, time_limit=None, max_bytes=8e9,
-                   reps=3, solvers_=("sequential", "deer", "quasi")):
-    """Sequential vs DEER vs quasi-DEER on the mean-field RNN ``tanh(gain·W s + u)``.
+def rnn_comparison(
+    dims,
+    lengths,
+    *,
+    dtype="float64",
+    gain=0.5,
+    time_limit=None,
+    max_bytes=8e9,
+    reps=3,
+    solvers_=("sequential", "deer", "quasi"),
+):
+    """Sequential vs DEER vs quasi-DEER on the mean-field RNN ``gain · W tanh(s) + u``.
 
     float32 runs under ``jax.default_matmul_precision("highest")`` (full-precision dense scans on
     GPUs); float64 as is. Dense DEER is skipped when its Jacobians alone (T·D²·itemsize) would
@@ -429,42 +468,52 @@ def rnn_comparison(dims, lengths, *, dtype="float64", gain=0.5, time_limit=None,
     Returns rows with times, iterations and speedups over the sequential rollout.
     """
     dt = _dtype(dtype)
-    tol = 1e-10 if dtype == "float64" else 1e-7
     start = time.perf_counter()
     rows = []
-    precision = jax.default_matmul_precision("highest") if dtype == "float32" else contextlib.nullcontext()
+    precision = (
+        jax.default_matmul_precision("highest") if dtype == "float32" else contextlib.nullcontext()
+    )
     with precision:
         for D in dims:
-            W = rnn_weights(D, 0, dtype)
-            f = rnn_step(W, gain)
-            s0 = jnp.zeros(D, dt)
             for T in lengths:
-                x = _inputs(T, D, 0, dt)
-                row = {"D": D, "T": T, "dtype": dtype,
-                       "matmul_precision": "highest" if dtype == "float32" else "default"}
+                row = {
+                    "D": D,
+                    "T": T,
+                    "dtype": dtype,
+                    "matmul_precision": "highest" if dtype == "float32" else "default",
+                }
                 if time_limit is not None and time.perf_counter() - start > time_limit:
                     row["skipped"] = "time limit"
-                    rows.append(row)
-                    continue
-                calls = {}
-                if "sequential" in solvers_:
-                    calls["sequential"] = lambda: evaluate(f, s0, x, Sequential(), tol=tol)
-                if "deer" in solvers_ and T * D * D * dt.itemsize <= max_bytes / 4:
-                    calls["deer"] = lambda: evaluate(f, s0, x, DEER(), tol=tol)
-                if "quasi" in solvers_:
-                    calls["quasi"] = lambda: evaluate(f, s0, x, QuasiDEER(), tol=tol)
-                res = time_calls(calls, reps=reps)
-                for name, call in calls.items():
-                    sol = call()
-                    row[f"{name}_s"] = res[name]["median_s"]
-                    row[f"{name}_compile_s"] = res[name]["compile_s"]
-                    if name != "sequential":
-                        row[f"{name}_iters"] = int(sol.num_iters)
-                        row[f"{name}_converged"] = bool(sol.converged)
-                        if "sequential" in res:
-                            row[f"{name}_speedup"] = res["sequential"]["median_s"] / res[name]["median_s"]
+                else:
+                    row.update(_rnn_row(D, T, dt, gain, max_bytes, reps, solvers_))
                 rows.append(row)
     return rows
+
+
+def _rnn_row(D, T, dt, gain, max_bytes, reps, names):
+    tol = 1e-10 if dt == jnp.float64 else 1e-7
+    f = rnn_step(rnn_weights(D, 0, dt.name), gain)
+    s0 = jnp.zeros(D, dt)
+    x = _inputs(T, D, 0, dt)
+    calls = {}
+    if "sequential" in names:
+        calls["sequential"] = lambda: evaluate(f, s0, x, Sequential(), tol=tol)
+    if "deer" in names and T * D * D * dt.itemsize <= max_bytes / 4:
+        calls["deer"] = lambda: evaluate(f, s0, x, DEER(), tol=tol)
+    if "quasi" in names:
+        calls["quasi"] = lambda: evaluate(f, s0, x, QuasiDEER(), tol=tol)
+    res = time_calls(calls, reps=reps)
+    row = {}
+    for name, call in calls.items():
+        sol = call()
+        row[f"{name}_s"] = res[name]["median_s"]
+        row[f"{name}_compile_s"] = res[name]["compile_s"]
+        if name != "sequential":
+            row[f"{name}_iters"] = int(sol.num_iters)
+            row[f"{name}_converged"] = bool(sol.converged)
+            if "sequential" in res:
+                row[f"{name}_speedup"] = res["sequential"]["median_s"] / res[name]["median_s"]
+    return row
 
 
 # --------------------------------------------------------------------------------------------
@@ -479,24 +528,41 @@ def run(*, full=False, out=None, print_fn=print):
     docs/performance.md (many minutes), memory in subprocesses included.
     """
     if full:
-        scan_sizes = [(D, T, diag) for diag in (False, True) for D in (4, 32, 100) for T in (1000, 10000)
-                      if diag or T * D * D <= 2e7]
+        scan_sizes = [
+            (D, T, diag)
+            for diag in (False, True)
+            for D in (4, 32, 100)
+            for T in (1000, 10000)
+            if diag or T * D * D <= 2e7
+        ]
         dims, T_iter, sweep = (4, 32, 100), 1000, dict(D=8, T=1000, seeds=range(16))
-        memory = [(k, T, D) for k in ("deer", "quasi") for T, D in ((10000, 32), (10000, 100), (100000, 32))]
+        memory = [
+            (k, T, D)
+            for k in ("deer", "quasi")
+            for T, D in ((10000, 32), (10000, 100), (100000, 32))
+        ]
     else:
         scan_sizes = [(4, 1000, False), (32, 1000, False), (32, 1000, True)]
         dims, T_iter, sweep = (4, 32), 300, dict(D=4, T=200, seeds=range(4))
         memory = []
     results = {"machine": machine(), "full": full}
     sections = [
-        ("scan", "Linear solvers of the Newton step (ms; ratio to the generic scan)",
-         lambda: scan_suite(scan_sizes)),
-        ("deer_iteration", "DEER time per iteration vs one f+Jacobian evaluation plus one scan",
-         lambda: deer_iteration_suite(dims, T=T_iter)),
+        (
+            "scan",
+            "Linear solvers of the Newton step (ms; ratio to the generic scan)",
+            lambda: scan_suite(scan_sizes),
+        ),
+        (
+            "deer_iteration",
+            "DEER time per iteration vs one f+Jacobian evaluation plus one scan",
+            lambda: deer_iteration_suite(dims, T=T_iter),
+        ),
         ("sweep", "Seeds × gains sweep: one vmap vs a Python loop", lambda: sweep_suite(**sweep)),
     ]
     if memory:
-        sections.append(("memory", "Peak RSS growth of one solve (subprocesses)", lambda: memory_suite(memory)))
+        sections.append(
+            ("memory", "Peak RSS growth of one solve (subprocesses)", lambda: memory_suite(memory))
+        )
     for name, title, fn in sections:
         t = time.perf_counter()
         rows = fn()

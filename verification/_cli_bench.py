@@ -20,9 +20,16 @@ def add_parser(sub):
             "Runs in float64: switches JAX's x64 mode on for this process."
         ),
     )
-    p.add_argument("--full", action="store_true", help="all sizes (many minutes); default: quick (about a minute)")
-    p.add_argument("--out", default="predictability-bench.json",
-                   help="JSON file to write (atomically; default predictability-bench.json)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="all sizes (many minutes); default: quick (about a minute)",
+    )
+    p.add_argument(
+        "--out",
+        default="predictability-bench.json",
+        help="JSON file to write (atomically; default predictability-bench.json)",
+    )
     p.set_defaults(run=run)
 
 

@@ -16,8 +16,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_gpu_script_tiny_mode_on_cpu(tmp_path):
     out = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "benchmarks", "gpu.py"), "--tiny", "--out-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            os.path.join(ROOT, "benchmarks", "gpu.py"),
+            "--tiny",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     files = sorted(os.listdir(tmp_path))

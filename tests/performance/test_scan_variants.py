@@ -38,7 +38,7 @@ def _random_system(rng, batch, T, D, diagonal, dtype):
 def _loop(A, b, s0, diagonal):
     """Oracle for one system (no batch): the float64 loop ``s_t = A_t s_{t-1} + b_t``."""
     s, out = np.asarray(s0, np.float64), []
-    for a_t, b_t in zip(np.asarray(A, np.float64), np.asarray(b, np.float64)):
+    for a_t, b_t in zip(np.asarray(A, np.float64), np.asarray(b, np.float64), strict=True):
         s = (a_t * s if diagonal else a_t @ s) + b_t
         out.append(s)
     return np.stack(out)
@@ -47,7 +47,9 @@ def _loop(A, b, s0, diagonal):
 def _check(out, ref, dtype):
     assert out.shape == ref.shape and out.dtype == ref.dtype
     scale = 1.0 + np.max(np.abs(np.asarray(ref, np.float64)))
-    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=TOL[dtype], atol=TOL[dtype] * scale)
+    np.testing.assert_allclose(
+        np.asarray(out), np.asarray(ref), rtol=TOL[dtype], atol=TOL[dtype] * scale
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -92,8 +94,11 @@ def test_auto_rule_is_documented_and_overridable():
     assert solvers.default_scan_method() == solvers.default_scan_method(jax.default_backend())
     rng = np.random.default_rng(9)
     A, b, s0 = _random_system(rng, (), 10, 2, False, np.float64)
-    _check(_solve(A, b, s0, diagonal=False, method="auto"),
-           _solve(A, b, s0, diagonal=False, method="associative"), np.float64)
+    _check(
+        _solve(A, b, s0, diagonal=False, method="auto"),
+        _solve(A, b, s0, diagonal=False, method="associative"),
+        np.float64,
+    )
 
 
 def test_unknown_method_and_bad_chunk_size_raise():
@@ -124,4 +129,6 @@ def test_solver_scan_setting_gives_the_same_solve(solver, methods):
     for method in methods:
         sol = solvers.evaluate(f, s0, inputs, dataclasses.replace(solver, scan=method))
         assert bool(sol.converged) and int(sol.num_iters) == int(ref.num_iters)
-        np.testing.assert_allclose(np.asarray(sol.states), np.asarray(ref.states), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            np.asarray(sol.states), np.asarray(ref.states), rtol=0, atol=1e-9
+        )

