@@ -123,8 +123,8 @@ def bench_solver(name, solver, system, init, reference, args):
 def deer_ratio(system, init, args):
     """DEER's time per iteration over one batched f+Jacobian evaluation plus one linear solve.
 
-    The two are timed in alternation (``max(repeats, 7)`` pairs) so that load from other
-    processes hits both alike; the ratio of medians is reported.
+    The calls are timed in alternation (7 to 50 rounds) so that load from other processes hits
+    them alike; the ratio of medians is reported.
     """
     f, s0, inputs = system.f, system.s0, system.inputs
     k = min(args.ratio_iters, system.T)
@@ -152,8 +152,13 @@ def deer_ratio(system, init, args):
     sol = _block(deer_k())  # compile all first
     for fn in calls.values():
         _block(fn())
+    # Small sizes are microseconds per iteration and noisy: take more pairs there (about 2 s of
+    # DEER time in all, between 7 and 50 pairs).
+    t0 = time.perf_counter()
+    _block(calls["jit"]())
+    pairs = int(min(50, max(7, args.repeats, 2.0 / max(time.perf_counter() - t0, 1e-9))))
     times = {name: [] for name in calls}
-    for _ in range(max(args.repeats, 7)):
+    for _ in range(pairs):
         for name, fn in calls.items():
             t0 = time.perf_counter()
             _block(fn())
@@ -162,6 +167,7 @@ def deer_ratio(system, init, args):
     n = int(sol.num_iters)
     pass_time = med["passes"] / k
     return {
+        "ratio_rounds": pairs,
         "ratio_iters": n,
         "deer_per_iter_s": med["jit"] / n,
         "f_jac_scan_s": pass_time,
