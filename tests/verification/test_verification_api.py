@@ -83,8 +83,8 @@ def test_catalog_lipschitz_constants_dominate_sampled_estimates(key):
     """An analytic (rigorous) L can never be below a sampled lower estimate of the same constant."""
     import theory
 
-    for system in (systems.mean_field_rnn(1.5, D=6, T=40), systems.chaotic_flow("lorenz", T=40),
-                   systems.flow_observer("lorenz", T=40), systems.henon(T=40), systems.logistic(3.9, T=40)):
+    for system in (systems.mean_field_rnn(1.5, D=6, T=40), systems.flow_observer("lorenz", T=40),
+                   systems.henon(T=40)):
         states = system.trajectory()
         known = C.known_constants(system, system.jacobians(states))
         assert "lipschitz" in known, system.name
