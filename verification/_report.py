@@ -265,18 +265,18 @@ class Report:
 
     # ----------------------------------------------------------------- plots
     def plot(self, folder) -> dict:
-        """One PNG per system in ``folder``: iterations vs T (measured, bound, estimate, T) and
-        σ_min vs Theorem 2's bounds vs T. Returns ``{system index: file name}``."""
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        """One PNG per system in ``folder`` (matplotlib, Agg canvas): iterations vs T (measured,
+        bound, estimate, T) and σ_min vs Theorem 2's bounds vs T. Returns ``{system index: file
+        name}``."""
+        # A bare Figure renders with the Agg canvas and leaves pyplot's global backend alone.
+        from matplotlib.figure import Figure
 
         folder = Path(folder)
         names = {}
         for i, s in enumerate(self.systems):
             Ts = np.array([p.T for p in s.per_length], float)
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+            fig = Figure(figsize=(10, 4))
+            ax1, ax2 = fig.subplots(1, 2)
             ax1.plot(Ts, [p.iterations for p in s.per_length], "o-", label="measured")
             est = [np.nan if p.two_phase_estimate is None else p.two_phase_estimate for p in s.per_length]
             bnd = [np.nan if p.iteration_bound is None else p.iteration_bound for p in s.per_length]
@@ -311,7 +311,6 @@ class Report:
             fig.tight_layout()
             name = f"{i:02d}_{_slug(_label(s))}.png"
             fig.savefig(folder / name, dpi=80)
-            plt.close(fig)
             names[i] = name
         return names
 
