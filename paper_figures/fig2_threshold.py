@@ -104,14 +104,16 @@ def plot(data):
                         c=np.repeat(gains, lle.shape[1]), s=6, cmap="viridis", lw=0)
         fig.colorbar(sc, ax=a2, label="gain $g$")
         a2.axvline(0, color=_style.COLORS["grey"], lw=0.8, ls="--")
-        a2.axhline(int(data["T_highlight"]), color=_style.COLORS["red"], lw=0.8, ls=":",
-                   label=f"T = {int(data['T_highlight'])} (max)")
+        T_hl = int(data["T_highlight"])
+        a2.axhline(T_hl, color=_style.COLORS["red"], lw=0.8, ls=":")
+        a2.annotate(f"T = {T_hl} (sequential steps)", xy=(0.03, T_hl), xycoords=("axes fraction", "data"),
+                    va="bottom", fontsize=6, color=_style.COLORS["red"])
         a2.set_yscale("log")
+        a2.set_ylim(0.6, T_hl * 3)
         _style.plain_log(a2.yaxis)
         a2.set_xlabel(r"LLE $\lambda$ (per step)")
         a2.set_ylabel("DEER steps to tol")
         a2.set_title(f"every seed, T = {int(data['T_highlight'])}")
-        a2.legend(loc="lower right")
         _style.caption(fig, "Figure 2. " + str(data["caption"]))
     return fig
 
