@@ -183,8 +183,8 @@ def test_hutchinson_quasi_deer_converges_to_the_same_trajectory(num_samples, key
 
 
 def test_hutchinson_estimate_is_unbiased_for_the_diagonal():
-    # With many probes the estimate approaches diag(J); with D probes spanning ±1 patterns the
-    # off-diagonal terms average out. Compare one Newton step against the exact diagonal's.
+    # E[v ⊙ Jv] = diag(J) for Rademacher v; with 4000 probes each entry's error is about
+    # Σ_j|J_ij|/√4000 ≈ 0.02 here. Compare one step against the exact diagonal's step.
     p = tanh_rnn(T=5, D=3, g=0.8, seed=4)
     s0, inputs = as_jax(p.s0), as_jax(p.inputs)
     init = as_jax(p.init)
