@@ -1,6 +1,6 @@
 """A Figure-2-style sweep (seeds × gains at fixed T): one vmap vs a Python loop (issue 6, target 4).
 
-    python benchmarks/sweep.py            # D = 8, T = 1000, 16 seeds
+    python benchmarks/sweep.py            # D = 4, T = 200 (mixed too) and D = 8, T = 1000; 16 seeds
 
 Three batches: predictable gains only; predictable and chaotic gains mixed in one vmap (the
 while-loop runs until its slowest member stops, so chaotic members hold the batch hostage); and
@@ -18,8 +18,6 @@ def main(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--D", type=int, default=8)
-    p.add_argument("--T", type=int, default=1000)
     p.add_argument("--seeds", type=int, default=16)
     p.add_argument("--solver", choices=("deer", "quasi"), default="deer")
     p.add_argument("--out", default=os.path.join(RESULTS, "sweep_cpu.json"))
@@ -29,7 +27,11 @@ def main(argv=None):
     from solvers import benchmark
 
     solver = solvers.DEER() if args.solver == "deer" else solvers.QuasiDEER()
-    rows = benchmark.sweep_suite(D=args.D, T=args.T, seeds=range(args.seeds), solver=solver)
+    seeds = range(args.seeds)
+    rows = []
+    # Small problems (dispatch-bound), predictable and mixed; a larger one (compute-bound).
+    rows += benchmark.sweep_suite(D=4, T=200, seeds=seeds, solver=solver)
+    rows += benchmark.sweep_suite(D=8, T=1000, seeds=seeds, solver=solver, chaotic=())
     print(benchmark.markdown_table(rows))
     benchmark.write_json(
         args.out, {"machine": benchmark.machine(), "solver": args.solver, "rows": rows}

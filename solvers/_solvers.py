@@ -170,10 +170,13 @@ _DIAGONALS = ("exact", "hutchinson")
 class QuasiDEER(_NewtonFamily):
     """Quasi-DEER: ``A_t = diag(J_t)``, memory O(T·D).
 
-    ``diagonal="exact"`` forms the diagonal from D forward-mode products of one coordinate each
-    (no D×D matrix is stored). ``diagonal="hutchinson"`` estimates it as
+    ``diagonal="exact"`` forms the diagonal from D forward-mode products of one coordinate each,
+    pushed together: for some f (e.g. ``W tanh(s) + u``) XLA then holds the (T, D, D) tangents
+    transiently (measured ≈ 2·T·D²·itemsize peak, docs/performance.md), while for f whose first
+    operation on s is linear it simplifies them away. ``diagonal="hutchinson"`` estimates it as
     ``mean_k v_k ⊙ (J_t v_k)`` over ``num_samples`` Rademacher vectors ``v_k`` (unbiased), with a
-    fresh draw per iteration from ``fold_in(key, iteration)``; it never builds a D×D matrix.
+    fresh draw per iteration from ``fold_in(key, iteration)``; it never builds a D×D matrix
+    (memory O(T·D·num_samples), tested on the jaxpr).
     Both converge to the same trajectory (every choice of ``A_t`` has the same fixed point).
 
     Raises:

@@ -278,9 +278,9 @@ def _deer_iteration_row(D, T, dtype, reps, iters, scan):
     }
 
 
-def _sweep_solver(solver, tol):
+def _sweep_solver(solver, tol, reset_nonfinite=False):
     def one(W, gain, s0, x):
-        sol = evaluate(rnn_step(W, gain), s0, x, solver, tol=tol)
+        sol = evaluate(rnn_step(W, gain), s0, x, solver, tol=tol, reset_nonfinite=reset_nonfinite)
         return sol.states, sol.num_iters
 
     return one
@@ -301,13 +301,13 @@ def sweep_configs(D, T, seeds, gains, dtype="float64"):
     return jnp.stack(Ws), jnp.asarray(gs, dt), jnp.stack(s0s), jnp.stack(xs)
 
 
-def solve_sweep(configs, solver=None, *, tol=1e-10, batched=True):
+def solve_sweep(configs, solver=None, *, tol=1e-10, reset_nonfinite=False, batched=True):
     """Solve every configuration of :func:`sweep_configs`: one ``vmap`` or a Python loop.
 
     Returns ``(states, num_iters)`` stacked over configurations. Both ways give the same numbers.
     """
     solver = DEER() if solver is None else solver
-    one = _sweep_solver(solver, tol)
+    one = _sweep_solver(solver, tol, reset_nonfinite)
     if batched:
         return _batched(one)(*configs)
     fn = _looped(one)
@@ -326,23 +326,28 @@ def _looped(one):
 def sweep_suite(
     *,
     D=8,
-    T=500,
+    T=200,
     seeds=range(8),
     predictable=(0.3, 0.6, 0.9),
     chaotic=(1.5, 2.5),
     dtype="float64",
     reps=3,
     solver=None,
+    reset_nonfinite=True,
 ):
     """A seeds × gains sweep: one ``vmap`` vs the same solves in a Python loop.
 
     Three batches: predictable gains only; predictable and chaotic mixed in one ``vmap`` (the
-    while-loop runs until its slowest member stops); and the mixed set batched per gain.
+    while-loop runs until its slowest member stops); and the mixed set batched per gain
+    (skipped when ``chaotic`` is empty). Non-finite iterates are reset to the initial guess (the
+    paper's choice), so chaotic members run long instead of stopping at an overflow.
     """
     solver = DEER() if solver is None else solver
-    one = _sweep_solver(solver, 1e-10)
+    one = _sweep_solver(solver, 1e-10, reset_nonfinite)
     batched, looped = _batched(one), _looped(one)
-    groups = {"predictable": tuple(predictable), "mixed": tuple(predictable) + tuple(chaotic)}
+    groups = {"predictable": tuple(predictable)}
+    if chaotic:
+        groups["mixed"] = tuple(predictable) + tuple(chaotic)
     return [
         _sweep_row(label, gains, batched, looped, D, T, list(seeds), dtype, reps)
         for label, gains in groups.items()
@@ -392,8 +397,12 @@ W = rnn_weights(D, 0)
 f = rnn_step(W, 0.5)
 x = jnp.asarray(np.random.default_rng(1).normal(size=(T, D)) * 0.5)
 s0 = jnp.zeros(D)
-solver = solvers.DEER() if kind == "deer" else solvers.QuasiDEER()
-compiled = solvers.evaluate  # warm the small ops on a tiny problem first
+solver = {
+    "deer": solvers.DEER(),
+    "quasi": solvers.QuasiDEER(),
+    "hutchinson": solvers.QuasiDEER("hutchinson", key=jax.random.key(0)),
+}[kind]
+# warm the small ops on a tiny problem first
 solvers.evaluate(f, s0, x[:2], solver, max_iters=1).states.block_until_ready()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 sol = solvers.evaluate(f, s0, x, solver, max_iters=iters, tol=1e-300)
@@ -407,7 +416,8 @@ def memory_suite(sizes, *, iters=2, timeout=600):
     """Peak resident memory of one float64 solve per fresh subprocess.
 
     Args:
-        sizes: iterable of ``(kind, T, D)`` with kind ``"deer"`` or ``"quasi"``.
+        sizes: iterable of ``(kind, T, D)`` with kind ``"deer"``, ``"quasi"`` (exact diagonal) or
+            ``"hutchinson"`` (quasi-DEER with the Hutchinson diagonal, one probe).
 
     Each row gives the growth of the peak RSS during the solve (``peak − base``, where base is
     the peak after importing JAX and warming up) and its ratio to the Jacobian storage
@@ -538,8 +548,8 @@ def run(*, full=False, out=None, print_fn=print):
         dims, T_iter, sweep = (4, 32, 100), 1000, dict(D=8, T=1000, seeds=range(16))
         memory = [
             (k, T, D)
-            for k in ("deer", "quasi")
-            for T, D in ((10000, 32), (10000, 100), (100000, 32))
+            for k in ("deer", "quasi", "hutchinson")
+            for T, D in ((10000, 32), (10000, 100))
         ]
     else:
         scan_sizes = [(4, 1000, False), (32, 1000, False), (32, 1000, True)]
