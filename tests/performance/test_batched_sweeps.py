@@ -30,12 +30,20 @@ def test_vmap_sweep_equals_python_loop(gains):
         )
         np.testing.assert_array_equal(np.asarray(iters_b), np.asarray(iters_l))
         np.testing.assert_allclose(np.asarray(states_b), np.asarray(states_l), rtol=0, atol=1e-12)
+        states_c, iters_c = benchmark.solve_sweep(
+            configs, solver, reset_nonfinite=reset, batch_size=4
+        )
+        np.testing.assert_array_equal(np.asarray(iters_c), np.asarray(iters_l))
+        np.testing.assert_allclose(np.asarray(states_c), np.asarray(states_l), rtol=0, atol=1e-12)
         if len(gains) == 3:  # a mixed batch really mixes iteration counts
             assert int(np.max(iters_b)) > 2 * int(np.min(iters_b))
 
 
 def test_sweep_configs_layout():
     W, g, s0, x = benchmark.sweep_configs(D=2, T=5, seeds=[7, 8], gains=(0.1, 0.2, 0.3))
+    assert (
+        benchmark.sweep_batch_size(T=1000, D=8) == 4 and benchmark.sweep_batch_size(10**6, 100) == 1
+    )
     assert W.shape == (6, 2, 2) and g.shape == (6,) and s0.shape == (6, 2) and x.shape == (6, 5, 2)
     np.testing.assert_array_equal(np.asarray(g), [0.1, 0.2, 0.3] * 2)
     np.testing.assert_array_equal(np.asarray(W[0]), np.asarray(W[2]))  # seeds outer
