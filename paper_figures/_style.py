@@ -9,11 +9,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import matplotlib as mpl
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # figure scripts never need a display
-
-import matplotlib.pyplot as plt  # noqa: E402
+# Bare ``Figure`` objects (no pyplot): no GUI backend is involved and importing this module never
+# changes matplotlib's global backend.
 
 __all__ = ["COLUMN", "FULL", "COLORS", "SOLVER_STYLE", "figure", "caption", "save", "plain_log", "hardware_label",
            "style_context"]
@@ -65,15 +65,15 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None, height
     """A new ``(fig, axes)`` in the house style; width defaults to column or full width."""
     if width is None:
         width = COLUMN if ncols == 1 else FULL
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), layout="constrained", **kwargs)
-    fig.set_dpi(100)
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(width, height * nrows), layout="constrained", dpi=100)
+        axes = fig.subplots(nrows, ncols, **kwargs)
     return fig, axes
 
 
 def style_context():
     """Context manager applying the house rcParams (wrap plotting code in it)."""
-    return plt.rc_context(_RC)
+    return mpl.rc_context(_RC)
 
 
 def caption(fig, text: str) -> None:
@@ -91,10 +91,9 @@ def save(fig, out_dir: Path, stem: str) -> list[Path]:
     paths = []
     for ext, meta in (("png", {"Description": text}), ("pdf", {"Subject": text})):
         path = Path(out_dir) / f"{stem}.{ext}"
-        with plt.rc_context(_RC):
+        with mpl.rc_context(_RC):
             fig.savefig(path, dpi=200, metadata=meta)
         paths.append(path)
-    plt.close(fig)
     return paths
 
 
