@@ -99,7 +99,7 @@ _SOLVE_CASES = [
     for diagonal in (False, True)
     for dtype in (np.float32, np.float64)
     for T, batch in [(T, ()) for T in LENGTHS] + [(17, (3,))]
-    if dtype == np.float64 or T in (3, 100)
+    if dtype == np.float64 or T in (3, 17)
 ]
 
 
@@ -211,7 +211,7 @@ def test_compose_affine_diagonal_is_associative_and_matches_dense(seed, batch):
 
 
 @given(T=st.integers(1, 40), seed=st.integers(0, 2**31 - 1))
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 def test_solve_affine_matches_loop_any_length(T, seed):
     rng = np.random.default_rng(seed)
     A, b = _random_pair(rng, (), T, 2, False, np.float64)

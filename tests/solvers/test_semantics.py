@@ -81,7 +81,7 @@ def test_prefix_exactness_after_k_iterations(solver, keys):
                 assert np.max(np.abs(states[1:] - expected[1:])) > 1e-3
 
 
-@pytest.mark.parametrize("solver", [PREFIX_SOLVERS[i] for i in (0, 1, 4)])
+@pytest.mark.parametrize("solver", [PREFIX_SOLVERS[i] for i in (0, 4)])  # DEER, Jacobi
 def test_prefix_iters_equal_separate_prefix_solves(solver, keys):
     p = problem("tanh_rnn_small_gain")
     s0, inputs = as_jax(p.s0), as_jax(p.inputs)
