@@ -171,9 +171,8 @@ class QuasiDEER(_NewtonFamily):
     """Quasi-DEER: ``A_t = diag(J_t)``, memory O(T·D).
 
     ``diagonal="exact"`` forms the diagonal from D forward-mode products of one coordinate each,
-    pushed together: for some f (e.g. ``W tanh(s) + u``) XLA then holds the (T, D, D) tangents
-    transiently (measured ≈ 2·T·D²·itemsize peak, docs/performance.md), while for f whose first
-    operation on s is linear it simplifies them away. ``diagonal="hutchinson"`` estimates it as
+    over blocks of time steps in turn (at most 2^18 tangent entries at once), so no (T, D, D)
+    array is held: memory O(T·D) (docs/performance.md). ``diagonal="hutchinson"`` estimates it as
     ``mean_k v_k ⊙ (J_t v_k)`` over ``num_samples`` Rademacher vectors ``v_k`` (unbiased), with a
     fresh draw per iteration from ``fold_in(key, iteration)``; it never builds a D×D matrix
     (memory O(T·D·num_samples), tested on the jaxpr).
@@ -206,10 +205,18 @@ class QuasiDEER(_NewtonFamily):
 
     def linearize(self, f, s_prev, inputs, states, iteration):
         if self.diagonal == "exact":
-            return jax.vmap(lambda s, u: _exact_diagonal(f, s, u))(s_prev, inputs)
+            # Blocks of time steps in turn: the D one-hot tangents of a block are pushed together
+            # (XLA may hold them as (block, D, D)), so memory is O(2^18 + T·D), not O(T·D²).
+            T, D = s_prev.shape
+            block = min(T, max(1, _DIAGONAL_BLOCK_ELEMENTS // (D * D)))
+            step = lambda a: _exact_diagonal(f, *a)  # noqa: E731
+            return jax.lax.map(step, (s_prev, inputs), batch_size=block)
         key = jax.random.fold_in(self.key, iteration)
         probes = jax.random.rademacher(key, (self.num_samples,) + s_prev.shape, s_prev.dtype)
         return _hutchinson_diagonal(f, s_prev, inputs, probes)
+
+
+_DIAGONAL_BLOCK_ELEMENTS = 2**18
 
 
 def _exact_diagonal(f, s_prev, u):

@@ -112,6 +112,20 @@ def test_hutchinson_quasi_deer_never_builds_a_DxD_matrix():
     assert _has_square(_solve_jaxpr(solvers.DEER(), D), D)
 
 
+def test_exact_quasi_deer_diagonal_never_holds_T_by_D_by_D():
+    # The exact diagonal pushes one-hot tangents for blocks of time steps in turn: no
+    # intermediate reaches T·D² elements (dense DEER's Jacobians do).
+    D, T = 64, 256
+
+    def largest(solver):
+        return max(
+            int(np.prod(getattr(a, "shape", ()))) for a in _avals(_solve_jaxpr(solver, D, T))
+        )
+
+    assert largest(solvers.QuasiDEER()) < T * D * D // 2
+    assert largest(solvers.DEER()) >= T * D * D
+
+
 def test_hutchinson_estimate_is_unbiased_within_its_accuracy():
     # Hutchinson's diagonal mean_k v_k ⊙ (J v_k) has variance Σ_{j≠i} J_ij² / num_samples per
     # entry; with many samples it meets the exact diagonal within a few standard errors.
