@@ -105,7 +105,7 @@ def default_scan_method(backend: str | None = None) -> str:
     """The method ``method="auto"`` picks: ``"sequential"`` on CPU, ``"vector"`` elsewhere.
 
     Measured on a 2-core CPU (docs/performance.md): the sequential matrix–vector loop (O(T·D²)
-    work) took 0.02–0.65 of the generic scan's time for D = 1 … 100, T = 10³ … 10⁶, dense and
+    work) took 0.02–0.8 of the generic scan's time for D = 1 … 100, T = 10³ … 10⁶, dense and
     diagonal, because a CPU has too few cores to repay the scan's extra O(T·D³) matrix products.
     On accelerators the O(log T)-depth work-efficient scan (``"vector"``: ≈ T matrix products
     instead of ≈ 2·T) is chosen. Override per call with ``method=`` or per solver with
