@@ -2,7 +2,9 @@
 
 Every factory returns a :class:`verification.System`. Random draws come from ``seed`` through
 ``jax.random.key(seed)``; arrays use JAX's default float dtype unless ``dtype`` is given (float64
-when x64 is enabled, as the paper's experiments and the command line do).
+when x64 is enabled, as the paper's experiments and the command line do). JAX's samplers consume
+different bits per dtype, so one seed draws a *different* system in float32 than in float64: to
+study precision alone, build the float64 system and cast its arrays (``System`` fields) yourself.
 """
 
 from __future__ import annotations
