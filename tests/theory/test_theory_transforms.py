@@ -3,9 +3,9 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+from theory_oracles import dense_residual_jacobian
 
 import theory
-from theory_oracles import dense_residual_jacobian
 
 JS = jnp.asarray(np.random.default_rng(0).normal(size=(3, 10, 2, 2)) * 0.7)
 
