@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 import jax
@@ -405,32 +406,35 @@ def _sweep_row(label, gains, batched, looped, chunked, batch_size, D, T, seeds, 
     return row
 
 
-_MEMORY_CHILD = r"""
-import json, resource, sys
-import jax
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp
-import numpy as np
-import solvers
-from solvers.benchmark import rnn_weights, rnn_step
-kind, T, D, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-W = rnn_weights(D, 0)
-f = rnn_step(W, 0.5)
-x = jnp.asarray(np.random.default_rng(1).normal(size=(T, D)) * 0.5)
-s0 = jnp.zeros(D)
-solver = {
-    "deer": solvers.DEER(),
-    "quasi": solvers.QuasiDEER(),
-    "hutchinson": solvers.QuasiDEER("hutchinson", key=jax.random.key(0)),
-}[kind]
-# warm the small ops on a tiny problem first
-solvers.evaluate(f, s0, x[:2], solver, max_iters=1).states.block_until_ready()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-sol = solvers.evaluate(f, s0, x, solver, max_iters=iters, tol=1e-300)
-sol.states.block_until_ready()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"base": base, "peak": peak, "iters": int(sol.num_iters)}))
-"""
+# The child process (not this module) switches x64 on for its own run.
+_MEMORY_CHILD = textwrap.dedent(
+    r"""
+    import json, resource, sys
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import numpy as np
+    import solvers
+    from solvers.benchmark import rnn_weights, rnn_step
+    kind, T, D, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    W = rnn_weights(D, 0)
+    f = rnn_step(W, 0.5)
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(T, D)) * 0.5)
+    s0 = jnp.zeros(D)
+    solver = {
+        "deer": solvers.DEER(),
+        "quasi": solvers.QuasiDEER(),
+        "hutchinson": solvers.QuasiDEER("hutchinson", key=jax.random.key(0)),
+    }[kind]
+    # warm the small ops on a tiny problem first
+    solvers.evaluate(f, s0, x[:2], solver, max_iters=1).states.block_until_ready()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    sol = solvers.evaluate(f, s0, x, solver, max_iters=iters, tol=1e-300)
+    sol.states.block_until_ready()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"base": base, "peak": peak, "iters": int(sol.num_iters)}))
+    """
+)
 
 
 def memory_suite(sizes, *, iters=2, timeout=600):
