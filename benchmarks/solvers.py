@@ -54,7 +54,7 @@ import jax.numpy as jnp  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 import solvers  # noqa: E402
-from solvers import shift, value_and_jacobian  # noqa: E402
+from solvers import jacobians, shift  # noqa: E402
 from verification.systems import mean_field_rnn  # noqa: E402
 
 DENSE = ("deer", "damped", "deeppcr")
@@ -134,7 +134,7 @@ def deer_ratio(system, init, args):
 
     def one_pass(states):
         s_prev = shift(s0, states)
-        fs, J = jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(s_prev, inputs)
+        fs, J = jacobians(f, s_prev, inputs)  # the mode DEER() uses ("auto")
         b = fs - jnp.einsum("tij,tj->ti", J, s_prev)
         return solvers.solve_affine(J, b, s0)  # the method DEER() uses ("auto")
 

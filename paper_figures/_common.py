@@ -144,9 +144,7 @@ def _mf_sequential_lle(keys, g, *, D, T, burn_in, num_vectors):
     def one(key):
         f, s0, inputs, _ = _mf_problem(key, g, D, T)
         states = solvers.evaluate(f, s0, inputs, solvers.Sequential()).states
-        jac = jax.vmap(lambda s, u: solvers.value_and_jacobian(f, s, u)[1])(
-            solvers.shift(s0, states), inputs
-        )
+        jac = solvers.jacobians(f, solvers.shift(s0, states), inputs)[1]
         lam = theory.lle(jac, key=jax.random.fold_in(key, 2), num_vectors=num_vectors, burn_in=burn_in)
         return states, lam
 

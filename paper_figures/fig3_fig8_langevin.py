@@ -72,7 +72,7 @@ def _steps_and_lle(seeds, tol, *, f, T, lengths, burn_in):
 
 
 def _jacobians(f, s0, states, inputs):
-    return jax.vmap(lambda s, u: solvers.value_and_jacobian(f, s, u)[1])(solvers.shift(s0, states), inputs)
+    return solvers.jacobians(f, solvers.shift(s0, states), inputs)[1]
 
 
 @functools.partial(jax.jit, static_argnames=("f", "T", "max_iters", "burn_in"))

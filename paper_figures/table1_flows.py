@@ -57,7 +57,7 @@ def _run(s0, inputs, init, tol, key, *, f, lengths, burn_in, dt):
     sol = solvers.evaluate(f, s0, inputs, solvers.DEER(), init=init, tol=tol, lengths=lengths,
                            reset_nonfinite=True)
     seq = solvers.evaluate(f, s0, inputs, solvers.Sequential()).states
-    jac = jax.vmap(lambda s, u: solvers.value_and_jacobian(f, s, u)[1])(solvers.shift(s0, seq), inputs)
+    jac = solvers.jacobians(f, solvers.shift(s0, seq), inputs)[1]
     lam = theory.lle(jac, key=key, burn_in=burn_in, dt=dt)
     prefix_iters, _ = _common.exact_prefix_counts(f, s0, inputs, sol, lengths, tol, solvers.DEER())
     return sol.num_iters, sol.converged, prefix_iters, lam

@@ -6,6 +6,7 @@ family is built on are public too.
 """
 
 from ._evaluate import evaluate, merit_terms
+from ._jacobian import JACOBIAN_MODES, jacobian_costs, jacobians
 from ._pcr import solve_affine_pcr
 from ._scan import (
     SCAN_METHODS,
@@ -60,4 +61,7 @@ __all__ = [
     "compose_affine_diagonal",
     "shift",
     "value_and_jacobian",
+    "jacobians",
+    "jacobian_costs",
+    "JACOBIAN_MODES",
 ]

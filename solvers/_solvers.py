@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._jacobian import JACOBIAN_MODES, jacobians, value_and_jacobian
 from ._pcr import solve_affine_pcr
 from ._scan import SCAN_METHODS, solve_affine
 from ._sharding import ShardedScan
@@ -47,21 +48,15 @@ def shift(s0, states):
     return jnp.concatenate([s0[None], states[:-1]], axis=0)
 
 
-def value_and_jacobian(f, s_prev, u):
-    """``(f(s_prev, u), ∂f/∂s_prev)`` in one forward-mode pass (D tangents, one primal)."""
-    basis = jnp.eye(s_prev.shape[-1], dtype=s_prev.dtype)
-
-    def push(v):
-        return jax.jvp(lambda s: f(s, u), (s_prev,), (v,))
-
-    value, columns = jax.vmap(push, out_axes=(None, 0))(basis)
-    return value, columns.T
-
-
 def _is_concrete_number(x) -> bool:
     if isinstance(x, (bool, int, float, np.number)):
         return True
     return isinstance(x, (np.ndarray, jax.Array)) and not isinstance(x, jax.core.Tracer)
+
+
+def _check_jacobian(jacobian):
+    if jacobian not in JACOBIAN_MODES:
+        raise ValueError(f"jacobian: expected one of {JACOBIAN_MODES}, got {jacobian!r}")
 
 
 def _check_scan(scan):
@@ -127,32 +122,44 @@ class DEER(_NewtonFamily):
     ``solvers.default_scan_method``), ``"associative"``, ``"vector"``, ``"chunked"`` or
     ``"sequential"``; :class:`DampedDEER` and :class:`QuasiDEER` take the same setting.
 
+    ``jacobian`` chooses how the Jacobians are formed: ``"forward"`` (D Jacobian–vector
+    products per step), ``"reverse"`` (D vector–Jacobian products) or ``"auto"`` (the one with
+    fewer estimated operations for this f and these shapes, decided at trace time by
+    ``solvers.jacobian_costs``; e.g. reverse for the mean-field RNN ``W tanh(s) + u``, forward
+    for ``tanh(W s + u)``). Same Jacobians up to rounding; docs/performance.md has the timings.
+
     References: PAPER.md §2; Lim et al. (2024), DEER.
     """
 
     scan: str = "auto"
+    jacobian: str = "auto"
     name: ClassVar[str] = "deer"
 
     def __post_init__(self):
         _check_scan(self.scan)
+        _check_jacobian(self.jacobian)
 
     def linearize(self, f, s_prev, inputs, states, iteration):
-        return jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(s_prev, inputs)
+        return jacobians(f, s_prev, inputs, self.jacobian)
 
 
 @dataclasses.dataclass(frozen=True)
 class DampedDEER(_NewtonFamily):
     """Damped DEER: ``A_t = (1 − damping) J_t`` with ``0 ≤ damping ≤ 1`` (1 gives Jacobi).
 
+    ``scan`` and ``jacobian`` as for :class:`DEER`.
+
     References: PAPER.md §2 (table).
     """
 
     damping: float = 0.5
     scan: str = "auto"
+    jacobian: str = "auto"
     name: ClassVar[str] = "damped"
 
     def __post_init__(self):
         _check_scan(self.scan)
+        _check_jacobian(self.jacobian)
         if _is_concrete_number(self.damping):
             d = np.asarray(self.damping)
             if d.shape != () or not np.isfinite(d) or not 0.0 <= float(d) <= 1.0:
@@ -337,9 +344,9 @@ class Sequential(AbstractSolver):
     name: ClassVar[str] = "sequential"
 
 
-_register(DEER, meta=("scan",))
-_register(DeepPCR, meta=("scan",))
-_register(DampedDEER, data=("damping",), meta=("scan",))
+_register(DEER, meta=("scan", "jacobian"))
+_register(DeepPCR, meta=("scan", "jacobian"))
+_register(DampedDEER, data=("damping",), meta=("scan", "jacobian"))
 _register(QuasiDEER, data=("key",), meta=("diagonal", "num_samples", "scan"))
 _register(Picard)
 _register(Jacobi)

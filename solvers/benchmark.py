@@ -41,8 +41,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._evaluate import evaluate
+from ._jacobian import jacobians
 from ._scan import solve_affine
-from ._solvers import DEER, QuasiDEER, Sequential, shift, value_and_jacobian
+from ._solvers import DEER, QuasiDEER, Sequential, shift
 
 __all__ = [
     "time_calls",
@@ -243,12 +244,12 @@ def _deer_iteration_row(D, T, dtype, reps, iters, scan):
     @jax.jit
     def reference(states, x):
         sp = shift(s0, states)
-        fs, J = jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(sp, x)
+        fs, J = jacobians(f, sp, x, solver.jacobian)
         return solve_affine(J, fs - jnp.einsum("tij,tj->ti", J, sp), s0, method=scan)
 
     @jax.jit
     def jacobians_only(states, x):
-        return jax.vmap(lambda s, u: value_and_jacobian(f, s, u))(shift(s0, states), x)
+        return jacobians(f, shift(s0, states), x, solver.jacobian)
 
     def solve_k(k):
         return jax.jit(lambda x: evaluate(f, s0, x, solver, tol=1e-300, max_iters=k).num_iters)

@@ -228,3 +228,14 @@ def scan_solvers():
 
 def as_jax(tree, dtype=jnp.float64):
     return jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype), tree)
+
+
+def fd_jacobian_np(f_np, s, u, h=1e-6):
+    """Central finite-difference Jacobian ``∂f/∂s`` of a numpy step function (error O(h²))."""
+    s = np.asarray(s, dtype=np.float64)
+    cols = []
+    for j in range(s.shape[0]):
+        e = np.zeros_like(s)
+        e[j] = h
+        cols.append((np.asarray(f_np(s + e, u)) - np.asarray(f_np(s - e, u))) / (2 * h))
+    return np.stack(cols, axis=-1)
