@@ -135,8 +135,9 @@ def deer_ratio(system, init, args):
     def one_pass(states):
         s_prev = shift(s0, states)
         fs, J = jacobians(f, s_prev, inputs)  # the mode DEER() uses ("auto")
-        b = fs - jnp.einsum("tij,tj->ti", J, s_prev)
-        return solvers.solve_affine(J, b, s0)  # the method DEER() uses ("auto")
+        # the Newton step in DEER's correction form, δ_t = J_t δ_{t-1} + (f_t − s_t)
+        delta = solvers.solve_affine(J, fs - states, jnp.zeros_like(s0))  # DEER()'s "auto"
+        return states + delta
 
     # k bare passes in one compiled loop, so that neither side pays a dispatch per pass.
     passes_k = jax.jit(lambda states: jax.lax.fori_loop(0, k, lambda _, s: one_pass(s), states))

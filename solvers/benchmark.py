@@ -245,7 +245,8 @@ def _deer_iteration_row(D, T, dtype, reps, iters, scan):
     def reference(states, x):
         sp = shift(s0, states)
         fs, J = jacobians(f, sp, x, solver.jacobian)
-        return solve_affine(J, fs - jnp.einsum("tij,tj->ti", J, sp), s0, method=scan)
+        # the Newton step in the correction form DEER uses: δ_t = J_t δ_{t-1} + (f_t − s_t)
+        return states + solve_affine(J, fs - states, jnp.zeros_like(s0), method=scan)
 
     @jax.jit
     def jacobians_only(states, x):
@@ -289,26 +290,30 @@ def _sweep_solver(solver, tol, reset_nonfinite=False):
     return one
 
 
-def sweep_configs(D, T, seeds, gains, dtype="float64"):
-    """Arrays ``(W, gain, s0, inputs)`` of every (seed, gain) pair, seeds outer, gains inner."""
+def sweep_configs(D, T, seeds, gains, dtype="float64", gains_outer=False):
+    """Arrays ``(W, gain, s0, inputs)`` of every (seed, gain) pair: seeds outer and gains inner,
+    or with ``gains_outer`` gains outer (neighbours then share a gain, so they tend to need
+    similar iteration counts: the order to cut into ``vmap`` chunks)."""
     dt = _dtype(dtype)
-    Ws, gs, s0s, xs = [], [], [], []
-    for seed in seeds:
-        W = rnn_weights(D, seed, dtype)
-        x = _inputs(T, D, seed, dt)
-        for g in gains:
-            Ws.append(W)
-            gs.append(g)
-            s0s.append(jnp.zeros(D, dt))
-            xs.append(x)
+    per_seed = {seed: (rnn_weights(D, seed, dtype), _inputs(T, D, seed, dt)) for seed in seeds}
+    pairs = [(s, g) for g in gains for s in seeds] if gains_outer else [
+        (s, g) for s in seeds for g in gains
+    ]
+    Ws = [per_seed[s][0] for s, _ in pairs]
+    xs = [per_seed[s][1] for s, _ in pairs]
+    gs = [g for _, g in pairs]
+    s0s = [jnp.zeros(D, dt)] * len(pairs)
     return jnp.stack(Ws), jnp.asarray(gs, dt), jnp.stack(s0s), jnp.stack(xs)
 
 
-def sweep_batch_size(T, D, itemsize=8, cache_bytes=2**21):
-    """Members per ``vmap`` chunk so that one chunk's Jacobians (batch·T·D²·itemsize) fit about
-    ``cache_bytes`` (2 MiB): measured on this CPU, one ``vmap`` over 48 configurations at
-    D = 8, T = 1000 ran 3.5× slower than a loop, chunks of 4 ran 1.6× faster (docs/performance.md)."""
-    return max(1, int(cache_bytes // (T * D * D * itemsize)))
+def sweep_batch_size(T, D, itemsize=8, cache_bytes=2**21, cap=8):
+    """Members per ``vmap`` chunk: as many as keep one chunk's Jacobians (batch·T·D²·itemsize)
+    within about ``cache_bytes`` (2 MiB), and at most ``cap``. Measured on this CPU
+    (docs/performance.md): one ``vmap`` over 48 configurations at D = 8, T = 1000 ran 2× slower
+    than a loop (its Jacobians spill the cache), and every member of a ``vmap`` runs until the
+    chunk's slowest member stops, so small chunks of configurations that converge alike (one gain)
+    waste least."""
+    return max(1, min(int(cap), int(cache_bytes // (T * D * D * itemsize))))
 
 
 def solve_sweep(
@@ -375,12 +380,13 @@ def sweep_suite(
 
 def _sweep_row(label, gains, batched, looped, chunked, batch_size, D, T, seeds, dtype, reps):
     cfg = sweep_configs(D, T, seeds, gains, dtype)
+    by_gain = sweep_configs(D, T, seeds, gains, dtype, gains_outer=True)
     n = cfg[1].shape[0]
     per_gain = [sweep_configs(D, T, seeds, (g,), dtype) for g in gains]
     calls = {
         "vmap": lambda: batched(*cfg),
         "loop": lambda: [looped(*(c[i] for c in cfg)) for i in range(n)],
-        "chunked": lambda: chunked(*cfg),
+        "chunked": lambda: chunked(*by_gain),
     }
     if label == "mixed":
         calls["vmap_per_gain"] = lambda: [batched(*c) for c in per_gain]

@@ -47,3 +47,13 @@ def test_sweep_configs_layout():
     assert W.shape == (6, 2, 2) and g.shape == (6,) and s0.shape == (6, 2) and x.shape == (6, 5, 2)
     np.testing.assert_array_equal(np.asarray(g), [0.1, 0.2, 0.3] * 2)
     np.testing.assert_array_equal(np.asarray(W[0]), np.asarray(W[2]))  # seeds outer
+
+
+def test_gains_outer_is_the_same_configurations_reordered():
+    a = benchmark.sweep_configs(D=2, T=5, seeds=[7, 8], gains=(0.1, 0.2, 0.3))
+    b = benchmark.sweep_configs(D=2, T=5, seeds=[7, 8], gains=(0.1, 0.2, 0.3), gains_outer=True)
+    np.testing.assert_array_equal(np.asarray(b[1]), [0.1, 0.1, 0.2, 0.2, 0.3, 0.3])
+    perm = [0, 3, 1, 4, 2, 5]  # (seed, gain) pairs in gains-outer order, indexed seeds-outer
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(np.asarray(x)[perm], np.asarray(y))
+    assert benchmark.sweep_batch_size(T=10, D=2) == 8  # capped: small chunks waste least

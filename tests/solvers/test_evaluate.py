@@ -105,17 +105,20 @@ def test_default_initial_guess_is_s0_repeated():
 
 @pytest.mark.parametrize("sid, solver", scan_solvers(), ids=[s for s, _ in scan_solvers()])
 def test_default_max_iters_is_T_for_scan_solvers(sid, solver):
-    # A tolerance no iterate can meet: the run stops at the default limit, which is T.
-    # (The sequential linear solve that scan="auto" picks on CPU can reproduce the rollout bit
-    # for bit, merit exactly 0; the prefix scan keeps rounding, so use it here.)
+    # With a tolerance of 1e-300 the run stops at the default limit, which is T (the trace
+    # buffer has max_iters + 1 entries) — unless an iterate reaches an exactly zero merit first,
+    # which Newton steps in correction form do on this affine problem (a bit-exact fixed point).
     if hasattr(solver, "scan"):
         solver = dataclasses.replace(solver, scan="associative")
     p = problem("affine")
-    sol = solvers.evaluate(p.f, as_jax(p.s0), as_jax(p.inputs), solver, tol=1e-300)
-    assert int(sol.num_iters) == p.T
-    if float(sol.merit) > 0:  # Jacobi's T-th iterate can have an exactly zero merit
+    sol = solvers.evaluate(p.f, as_jax(p.s0), as_jax(p.inputs), solver, tol=1e-300, trace=True)
+    assert sol.merit_trace.shape == (p.T + 1,)
+    if float(sol.merit) > 0:
+        assert int(sol.num_iters) == p.T
         assert int(sol.status) in (solvers.Status.ITERATION_LIMIT, solvers.Status.PRECISION_LIMIT)
         assert not bool(sol.converged)
+    else:
+        assert bool(sol.converged) and int(sol.num_iters) <= p.T
     # ...and after T iterations it is the true trajectory.
     expected = rollout_np(p.f_np, p.s0, p.inputs)
     np.testing.assert_allclose(np.asarray(sol.states), expected, rtol=0, atol=1e-12)
