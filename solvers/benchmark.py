@@ -28,6 +28,7 @@ References: issue 6 (performance and scale); PAPER.md §2.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -280,6 +281,62 @@ def _deer_iteration_row(D, T, dtype, reps, iters, scan):
         "eager_overhead_ms": 1e3 * (res["eager_k1"]["median_s"] - res["k1"]["median_s"]),
         "compile_s": res["k2"]["compile_s"],
     }
+
+
+#: step functions of the Jacobian-mode comparison: (name, f built from W)
+JACOBIAN_FORMS = (
+    ("W tanh(s) + u", lambda W: lambda s, u: W @ jnp.tanh(s) + u),
+    ("tanh(W s + u)", lambda W: lambda s, u: jnp.tanh(W @ s + u)),
+)
+
+
+def jacobian_suite(dims, *, T=1000, dtype="float64", reps=7, iters=4):
+    """Jacobians of a whole trajectory by forward, reverse and ``"auto"`` mode, and DEER solves
+    (``iters`` iterations) with each, for both RNN forms: ms, and ratios to forward mode.
+
+    Returns one row per (form, D) with the mode ``"auto"`` chose and the estimated operations.
+    """
+    from ._jacobian import jacobian_costs
+
+    rows = []
+    dt = _dtype(dtype)
+    for form, make in JACOBIAN_FORMS:
+        for D in dims:
+            f = make(rnn_weights(D, 0, dtype) * 0.9)
+            x = _inputs(T, D, 0, dt)
+            s0 = jnp.zeros(D, dt)
+            sp = x  # any trajectory of the right shape: costs do not depend on values
+            calls = {}
+            for mode in ("forward", "reverse", "auto"):
+                jac = jax.jit(functools.partial(jacobians, f, mode=mode))
+                solve = jax.jit(
+                    lambda b, f=f, s0=s0, m=mode: evaluate(
+                        f, s0, b, DEER(jacobian=m), tol=1e-300, max_iters=iters
+                    ).states
+                )
+                calls[f"J_{mode}"] = functools.partial(jac, sp, x)
+                calls[f"deer_{mode}"] = functools.partial(solve, x)
+            timed = time_calls(calls, reps=reps)
+            costs = jacobian_costs(f, sp, x)
+            chosen = "reverse" if costs["reverse"] < costs["forward"] else "forward"
+            med = {k: v["median_s"] * 1e3 for k, v in timed.items()}
+            rows.append(
+                {
+                    "f": form,
+                    "D": D,
+                    "T": T,
+                    "auto picks": chosen,
+                    "est. flops fwd/rev": costs["forward"] / costs["reverse"],
+                    "J fwd ms": med["J_forward"],
+                    "J rev ms": med["J_reverse"],
+                    "J auto ms": med["J_auto"],
+                    "J fwd/auto": med["J_forward"] / med["J_auto"],
+                    f"DEER {iters} it fwd ms": med["deer_forward"],
+                    f"DEER {iters} it auto ms": med["deer_auto"],
+                    "DEER fwd/auto": med["deer_forward"] / med["deer_auto"],
+                }
+            )
+    return rows
 
 
 def _sweep_solver(solver, tol, reset_nonfinite=False):
@@ -578,6 +635,7 @@ def run(*, full=False, out=None, print_fn=print):
             if diag or T * D * D <= 2e7
         ]
         dims, T_iter, sweep = (4, 32, 100), 1000, dict(D=8, T=1000, seeds=range(16))
+        jac_dims, T_jac = (8, 32, 100), 1000
         memory = [
             (k, T, D)
             for k in ("deer", "quasi", "hutchinson")
@@ -586,6 +644,7 @@ def run(*, full=False, out=None, print_fn=print):
     else:
         scan_sizes = [(4, 1000, False), (32, 1000, False), (32, 1000, True)]
         dims, T_iter, sweep = (4, 32), 300, dict(D=4, T=200, seeds=range(4))
+        jac_dims, T_jac = (8, 32), 300
         memory = []
     results = {"machine": machine(), "full": full}
     sections = [
@@ -598,6 +657,11 @@ def run(*, full=False, out=None, print_fn=print):
             "deer_iteration",
             "DEER time per iteration vs one f+Jacobian evaluation plus one scan",
             lambda: deer_iteration_suite(dims, T=T_iter),
+        ),
+        (
+            "jacobian",
+            "Jacobians by forward, reverse and auto mode; DEER with each (ms)",
+            lambda: jacobian_suite(jac_dims, T=T_jac),
         ),
         ("sweep", "Seeds × gains sweep: one vmap vs a Python loop", lambda: sweep_suite(**sweep)),
     ]

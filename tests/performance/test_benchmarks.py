@@ -77,3 +77,13 @@ def test_bench_subcommand_is_registered():
     args = cli.build_parser().parse_args(["bench", "--full", "--out", "x.json"])
     assert args.command == "bench" and args.full and args.out == "x.json"
     assert cli.main(["bench", "--out", os.path.join(ROOT, "no-such-folder", "x.json")]) == 2
+
+
+def test_jacobian_suite_tiny_rows_name_the_cheaper_mode():
+    rows = benchmark.jacobian_suite((6,), T=20, reps=1, iters=1)
+    assert [r["f"] for r in rows] == [name for name, _ in benchmark.JACOBIAN_FORMS]
+    picks = {r["f"]: r["auto picks"] for r in rows}
+    # W tanh(s): forward mode multiplies W by a scaled basis at every step, reverse once.
+    assert picks == {"W tanh(s) + u": "reverse", "tanh(W s + u)": "forward"}
+    for r in rows:
+        assert r["J fwd ms"] > 0 and r["DEER fwd/auto"] > 0
