@@ -470,3 +470,18 @@ def test_solution_is_a_pytree_and_repr():
     np.testing.assert_array_equal(np.asarray(rebuilt.states), np.asarray(sol.states))
     assert "converged" in repr(sol) and "T=24" in repr(sol)
     assert sol.prefix_iters is None and sol.merit_trace is None and sol.states_trace is None
+
+
+def test_nonfinite_jacobian_with_finite_f_stops_at_the_last_finite_iterate():
+    # f is finite at the guess 0 but its Jacobian (of sqrt|s|) is infinite there: the Newton
+    # update is non-finite and is not accepted; the guess itself is returned.
+    def f(s, u):
+        return jnp.sqrt(jnp.abs(s)) + u
+
+    T = 6
+    s0, inputs = jnp.zeros(2), jnp.full((T, 2), 0.5)
+    init = jnp.zeros((T, 2))
+    sol = solvers.evaluate(f, s0, inputs, solvers.DEER(), init=init)
+    assert int(sol.status) == Status.NONFINITE and int(sol.num_iters) == 0
+    np.testing.assert_array_equal(np.asarray(sol.states), np.asarray(init))
+    assert np.isfinite(float(sol.merit))
