@@ -6,7 +6,7 @@ family is built on are public too.
 """
 
 from ._evaluate import evaluate, merit_terms
-from ._jacobian import JACOBIAN_MODES, jacobian_costs, jacobians
+from ._jacobian import JACOBIAN_MODES, jacobian_costs, jacobians, value_and_jacobian
 from ._pcr import solve_affine_pcr
 from ._scan import (
     SCAN_METHODS,
@@ -30,7 +30,6 @@ from ._solvers import (
     QuasiDEER,
     Sequential,
     shift,
-    value_and_jacobian,
 )
 
 __all__ = [

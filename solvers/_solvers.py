@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._jacobian import JACOBIAN_MODES, jacobians, value_and_jacobian
+from ._jacobian import JACOBIAN_MODES, jacobians
 from ._pcr import solve_affine_pcr
 from ._scan import SCAN_METHODS, solve_affine
 from ._sharding import ShardedScan
@@ -41,7 +41,6 @@ __all__ = [
     "DeepPCR",
     "Sequential",
     "shift",
-    "value_and_jacobian",
 ]
 
 
@@ -96,7 +95,8 @@ class AbstractSolver:
 
 
 class _NewtonFamily(AbstractSolver):
-    """Shared update: solve ``s_t = A_t s_{t-1} + (fs_t − A_t s^{(i)}_{t-1})`` by a parallel scan."""
+    """Shared update: ``s_t = A_t s_{t-1} + (fs_t − A_t s^{(i)}_{t-1})``, solved by a parallel scan
+    in correction form (see :meth:`update`)."""
 
     diagonal_coefficients: ClassVar[bool] = False
 

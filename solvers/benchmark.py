@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._evaluate import evaluate
-from ._jacobian import jacobians
+from ._jacobian import auto_mode, jacobian_costs, jacobians
 from ._scan import solve_affine
 from ._solvers import DEER, QuasiDEER, Sequential, shift
 
@@ -296,8 +296,6 @@ def jacobian_suite(dims, *, T=1000, dtype="float64", reps=7, iters=4):
 
     Returns one row per (form, D) with the mode ``"auto"`` chose and the estimated operations.
     """
-    from ._jacobian import jacobian_costs
-
     rows = []
     dt = _dtype(dtype)
     for form, make in JACOBIAN_FORMS:
@@ -318,7 +316,7 @@ def jacobian_suite(dims, *, T=1000, dtype="float64", reps=7, iters=4):
                 calls[f"deer_{mode}"] = functools.partial(solve, x)
             timed = time_calls(calls, reps=reps)
             costs = jacobian_costs(f, sp, x)
-            chosen = "reverse" if costs["reverse"] < costs["forward"] else "forward"
+            chosen = auto_mode(f, sp, x)
             med = {k: v["median_s"] * 1e3 for k, v in timed.items()}
             rows.append(
                 {
